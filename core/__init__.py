@@ -1,0 +1,125 @@
+"""spikeplug: spiking neural networks in PyTorch, built from plugins.
+
+The core holds the conventions every neuron family follows (parameters, states, the
+surrogate threshold), the generic time machinery (cells, layers, recurrent forms,
+``Lift``, ``SequentialState``) and the facade to the model registry::
+
+    import spikeplug
+    lif = spikeplug.create("lif")                # a LIF layer over time
+    spikeplug.registry.names(kind="neuron")      # every installed neuron model
+
+Importing ``spikeplug`` loads no plugin; the registry discovers the installed plugins on
+first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .containers import Lift, SequentialState, is_stateful
+from .errors import InputShapeError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
+from .model import Encoder, NeuronModel, NeuronModelProtocol, floating_dtype, linear_input, stack_states, state_tensor
+from .modules import (
+    FORMS,
+    ModuleSet,
+    NeuronCell,
+    NeuronLayer,
+    NeuronModule,
+    NeuronRecurrent,
+    NeuronRecurrentCell,
+    build_modules,
+)
+from .params import (
+    ParamInfo,
+    Parameters,
+    SpikingParameters,
+    build_parameters,
+    finite,
+    known_surrogate,
+    non_negative,
+    one_of,
+    param,
+    param_info,
+    parameters,
+    positive,
+)
+from .surrogates import Surrogate, get_surrogate, threshold
+
+if TYPE_CHECKING:
+    from spikeplug.plugins.registry import Registry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMS",
+    "Encoder",
+    "InputShapeError",
+    "Lift",
+    "ModuleSet",
+    "NeuronCell",
+    "NeuronLayer",
+    "NeuronModel",
+    "NeuronModelProtocol",
+    "NeuronModule",
+    "NeuronRecurrent",
+    "NeuronRecurrentCell",
+    "ParamInfo",
+    "ParameterError",
+    "Parameters",
+    "SequentialState",
+    "SpikeplugError",
+    "SpikeplugWarning",
+    "SpikingParameters",
+    "StateError",
+    "Surrogate",
+    "build_modules",
+    "build_parameters",
+    "create",
+    "describe",
+    "finite",
+    "floating_dtype",
+    "get_surrogate",
+    "is_stateful",
+    "known_surrogate",
+    "linear_input",
+    "non_negative",
+    "one_of",
+    "param",
+    "param_info",
+    "parameters",
+    "positive",
+    "registry",
+    "stack_states",
+    "state_tensor",
+    "threshold",
+]
+
+
+def create(name: str, /, **kwargs: Any) -> Any:
+    """Create the registered model ``name`` (bare ``"lif"`` or qualified ``"lif:lif"``).
+
+    Neuron models give the layer over time unless ``form=`` asks for ``"cell"``,
+    ``"recurrent_cell"`` or ``"recurrent"``; other keywords are parameter overrides or
+    module options::
+
+        spikeplug.create("lif", tau_mem_inv=50.0)
+        spikeplug.create("lif", form="recurrent", input_size=2, hidden_size=8)
+    """
+    from spikeplug.plugins import get_registry  # lazy: discovery on first use only
+
+    return get_registry().create(name, **kwargs)
+
+
+def describe(name: str) -> Any:
+    """Parameters (defaults, units, meaning) and origin of the registered model ``name``."""
+    from spikeplug.plugins import get_registry
+
+    return get_registry().describe(name)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "registry":
+        from spikeplug.plugins import get_registry
+
+        return get_registry()
+    raise AttributeError(f"module 'spikeplug' has no attribute {name!r}")

@@ -1,0 +1,144 @@
+"""The ``spikeplug`` command line.
+
+::
+
+    spikeplug models [--kind neuron|encoder|surrogate] [--json]
+    spikeplug plugins [--json]          loaded, failed (with traceback), blocked plugins
+    spikeplug describe NAME [--json]    parameters with defaults, units and meaning
+
+Further commands (``demo``, ``simulate``) register themselves in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import SpikeplugError
+
+__all__ = ["main", "COMMANDS"]
+
+
+def _registry() -> Any:
+    from spikeplug.plugins import get_registry
+
+    return get_registry()
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    reg = _registry()
+    entries = reg.entries(kind=args.kind)
+    if args.json:
+        _print_json(
+            [
+                {"name": e.name, "qualified_name": e.qualified_name, "kind": e.kind, "summary": e.summary,
+                 "plugin": e.plugin, "distribution": e.distribution, "version": e.version}
+                for e in entries
+            ]
+        )
+        return 0
+    if not entries:
+        print("no models registered")
+        return 0
+    width = max(len(e.qualified_name) for e in entries)
+    for kind in ("neuron", "encoder", "surrogate"):
+        group = [e for e in entries if e.kind == kind]
+        if group:
+            print(f"{kind}s:")
+            for e in group:
+                print(f"  {e.qualified_name:<{width}}  {e.summary}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    records = _registry().plugin_records()
+    if args.json:
+        _print_json([r.to_dict() for r in records])
+        return 0
+    for r in records:
+        origin = f"{r.distribution} {r.version}" if r.distribution else "this process"
+        print(f"{r.name:<20} {r.status:<8} {origin}  ({r.module})")
+        if r.models:
+            print(f"{'':<20} models: {', '.join(r.models)}")
+        if r.error:
+            for line in r.error.rstrip().splitlines():
+                print(f"{'':<20} | {line}")
+    broken = [r for r in records if r.status == "failed"]
+    if broken:
+        print(f"\n{len(broken)} plugin(s) failed to load; every other model works.")
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    desc = _registry().describe(args.name)
+    if args.json:
+        _print_json(desc.to_dict())
+    else:
+        print(desc)
+    return 0
+
+
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+
+
+def _add_models(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kind", choices=["neuron", "encoder", "surrogate"], help="list only this kind")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _add_describe(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="model name, bare ('lif') or qualified ('lif:lif')")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "models": ("list registered neuron models, encoders and surrogate methods", _add_models, cmd_models),
+    "plugins": ("list plugins, with the error of each one that failed", _add_json, cmd_plugins),
+    "describe": ("show a model's parameters, defaults, units and origin", _add_describe, cmd_describe),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spikeplug", description="spiking neural networks from plugins")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add_args, _) in COMMANDS.items():
+        add_args(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    with warnings.catch_warnings():
+        # broken plugins are shown by `spikeplug plugins`; don't repeat them as warnings here
+        warnings.simplefilter("ignore", category=_plugin_warning())
+        try:
+            return COMMANDS[args.command][2](args)
+        except SpikeplugError as exc:
+            print(f"spikeplug {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+
+def _plugin_warning() -> type[Warning]:
+    from spikeplug.plugins import PluginLoadWarning
+
+    return PluginLoadWarning
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

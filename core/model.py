@@ -1,0 +1,147 @@
+"""What a neuron family or encoder hands to the core.
+
+A family writes its equations once, as a pure ``step``, and describes itself with a
+:class:`NeuronModel`. The core (:mod:`spikeplug.modules`) turns that description into
+the cell, layer, recurrent cell and recurrent layer modules; nothing else is written per
+family. :class:`NeuronModelProtocol` states the contract structurally, so a plugin may
+also hand in its own object with the same attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+import torch
+
+from .errors import ParameterError, StateError
+
+__all__ = [
+    "NeuronModel",
+    "NeuronModelProtocol",
+    "Encoder",
+    "linear_input",
+    "state_tensor",
+    "floating_dtype",
+    "stack_states",
+]
+
+Step = Callable[..., tuple[torch.Tensor, Any]]
+
+
+def linear_input(
+    x: torch.Tensor, z_prev: torch.Tensor, input_weights: torch.Tensor, recurrent_weights: torch.Tensor
+) -> torch.Tensor:
+    """Input of a recurrent neuron: ``x·W_inᵀ + z_prev·W_recᵀ``."""
+    return torch.nn.functional.linear(x, input_weights) + torch.nn.functional.linear(z_prev, recurrent_weights)
+
+
+@runtime_checkable
+class NeuronModelProtocol(Protocol):
+    """Structural contract of a neuron model (see :class:`NeuronModel`)."""
+
+    name: str
+    parameters: type
+    state: type
+    recurrent_state: type | None
+    step: Step
+    initial_state: Callable[..., Any]
+
+
+@attrs.frozen
+class NeuronModel:
+    """A neuron family described for the core.
+
+    :param name: registry name, snake_case (``"lif"``).
+    :param parameters: the family's frozen attrs parameter class.
+    :param state: NamedTuple class of the feed-forward state (``LIFFeedForwardState``).
+    :param step: ``step(input, state, p, *, detach_reset=False) -> (output, new_state)``,
+        one Euler step in the reference order. ``detach_reset`` asks the step to use
+        ``z.detach()`` in the reset, so no gradient flows through it.
+    :param initial_state: ``initial_state(shape, p, dtype, device) -> state``: the state
+        of a population of ``shape`` before any input, as full-shape tensors (use
+        :func:`state_tensor`).
+    :param recurrent_state: NamedTuple class ``(z, *state fields)`` of the recurrent
+        forms, or ``None`` when the family has no recurrent form (e.g. the leaky
+        integrator, whose output is not a spike).
+    :param recurrent_input: how a recurrent neuron turns ``(x, z_prev, W_in, W_rec)`` into
+        the input of ``step``; :func:`linear_input` by default.
+    :param recurrent_detach_reset: default of ``detach_reset`` for the recurrent forms
+        (the reference detaches the reset of recurrent LIF and LSNN only).
+    :param sequence: optional fused multi-step ``sequence(inputs, state, p, *,
+        detach_reset) -> (outputs, final_state)`` that layers use instead of the loop.
+    :param doc: the family's documentation (equations, update order, units).
+    """
+
+    name: str
+    parameters: type
+    state: type
+    step: Step
+    initial_state: Callable[..., Any]
+    recurrent_state: type | None = None
+    recurrent_input: Callable[..., torch.Tensor] = linear_input
+    recurrent_detach_reset: bool = False
+    sequence: Callable[..., tuple[torch.Tensor, Any]] | None = None
+    doc: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        rec = self.recurrent_state
+        if rec is not None and tuple(rec._fields) != ("z", *self.state._fields):
+            raise TypeError(
+                f"{self.name}: recurrent_state fields {rec._fields} must be ('z', *state fields "
+                f"{self.state._fields})"
+            )
+
+    def to_recurrent(self, z: torch.Tensor, state: Any) -> Any:
+        """The recurrent state holding spikes ``z`` and the feed-forward ``state``."""
+        return self.recurrent_state(z, *state)  # type: ignore[misc]
+
+    def from_recurrent(self, state: Any) -> Any:
+        """The feed-forward part of a recurrent state."""
+        return self.state._make(state[1:])
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Structural contract of an encoder module: a stateless map from values to spikes.
+
+    Encoders are ``torch.nn.Module``s whose ``forward(x)`` returns a tensor; encoders
+    that produce a time series put time first, ``(seq_length, *x.shape)``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+def floating_dtype(x: torch.Tensor) -> torch.dtype:
+    """The dtype states get for input ``x``: its own if floating, float32 otherwise."""
+    return x.dtype if x.is_floating_point() else torch.float32
+
+
+def state_tensor(
+    shape: Sequence[int], value: Any, dtype: torch.dtype, device: torch.device, *, field: str = "value"
+) -> torch.Tensor:
+    """A fresh full-shape state tensor filled with ``value`` (a float or a tensor that
+    broadcasts to ``shape``, e.g. a per-neuron ``v_leak``), detached from any graph."""
+    if not isinstance(value, torch.Tensor):
+        return torch.full(tuple(shape), float(value), dtype=dtype, device=device)
+    v = value.detach().to(device=device, dtype=dtype)
+    try:
+        return torch.broadcast_to(v, tuple(shape)).clone()
+    except RuntimeError:
+        raise ParameterError(
+            f"parameter {field} has shape {tuple(v.shape)}, which does not broadcast to the "
+            f"state shape {tuple(shape)}; give one value per neuron in the trailing dimensions"
+        ) from None
+
+
+def stack_states(states: Sequence[Any]) -> Any:
+    """One state whose every field stacks the per-step fields along a new dim 0."""
+    first = states[0]
+    if isinstance(first, torch.Tensor):
+        return torch.stack(list(states))
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(stack_states([s[k] for s in states]) for k in range(len(first))))
+    if isinstance(first, (tuple, list)):
+        return type(first)(stack_states([s[k] for s in states]) for k in range(len(first)))
+    raise StateError(f"cannot record a state of type {type(first).__name__}")

@@ -1,0 +1,382 @@
+"""Modules generated from a :class:`~spikeplug.NeuronModel`.
+
+Four forms, written once here for every family:
+
+=================  ==============================  ======================================
+form               input                            returns
+=================  ==============================  ======================================
+cell               ``x`` of shape ``(*S)``          ``(output, state)`` for one step
+layer              ``(T, *S)``, time first          ``(outputs (T, *S), final_state)``
+recurrent cell     ``(*B, input_size)``             ``(z (*B, hidden), state)``
+recurrent          ``(T, *B, input_size)``          ``(z (T, *B, hidden), final_state)``
+=================  ==============================  ======================================
+
+* The initial state is built lazily from the first input: full shape, the input's device,
+  the input's floating dtype (float32 for bool or integer input), no gradient. Pass a
+  state to start elsewhere (or to get gradients with respect to it).
+* Parameters may be given as a parameter object ``p``, as keyword overrides
+  (``LIFCell(tau_mem_inv=50.0, dt=1e-4)``), or both. Tensor-valued fields are registered
+  as buffers, so ``.to(device)`` moves them and ``state_dict`` saves them; names listed in
+  ``learnable=`` become ``nn.Parameter``\\ s an optimiser can train.
+* Layers loop over ``inputs.unbind(0)`` and stack once (indexing ``inputs[t]`` makes the
+  backward grow as T²); ``record_states=True`` returns every step's state stacked on dim 0.
+* Recurrent forms add ``x·W_inᵀ + z_prev·W_recᵀ`` to the input (or the family's own
+  ``recurrent_input``). Both weights start as ``randn · sqrt(2 / hidden_size)`` (Norse's
+  initialisation). With ``autapses=False`` (default) the diagonal of ``W_rec`` starts at
+  zero and is masked in every forward, so no neuron feeds back onto itself and the
+  diagonal receives zero gradient and stays zero under any optimiser.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, NamedTuple
+
+import attrs
+import torch
+from torch import nn
+
+from .errors import InputShapeError, ParameterError, StateError
+from .model import NeuronModel, floating_dtype, stack_states
+from .params import build_parameters
+
+__all__ = [
+    "NeuronModule",
+    "NeuronCell",
+    "NeuronLayer",
+    "NeuronRecurrentCell",
+    "NeuronRecurrent",
+    "ModuleSet",
+    "build_modules",
+    "FORMS",
+]
+
+FORMS = ("cell", "layer", "recurrent_cell", "recurrent")
+
+
+def _as_float(x: torch.Tensor, name: str = "input") -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise InputShapeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
+class NeuronModule(nn.Module):
+    """Shared parameter handling of the generated modules."""
+
+    model: ClassVar[NeuronModel]
+    stateful: ClassVar[bool] = True
+
+    def _init_parameters(self, p: Any, overrides: dict[str, Any], learnable: tuple[str, ...] | list[str]) -> None:
+        p = build_parameters(self.model.parameters, p, overrides)
+        names = [f.name for f in attrs.fields(type(p))]
+        if isinstance(learnable, str):
+            learnable = (learnable,)
+        learned: dict[str, nn.Parameter] = {}
+        for name in learnable:
+            if name not in names:
+                raise ParameterError(
+                    f"learnable: {type(p).__name__} has no parameter {name!r}; its parameters are: {', '.join(names)}"
+                )
+            value = getattr(p, name)
+            if isinstance(value, nn.Parameter):
+                learned[name] = value
+            elif isinstance(value, (int, float, torch.Tensor)) and not isinstance(value, bool):
+                t = torch.as_tensor(value, dtype=value.dtype if isinstance(value, torch.Tensor) and value.is_floating_point() else torch.get_default_dtype())
+                learned[name] = nn.Parameter(t.detach().clone())
+            else:
+                raise ParameterError(f"learnable: parameter {name!r} holds {value!r}, which is not a number")
+        if learned:
+            p = attrs.evolve(p, **learned)
+        self._tensor_names: tuple[str, ...] = tuple(n for n in names if isinstance(getattr(p, n), torch.Tensor))
+        for name in self._tensor_names:
+            if hasattr(nn.Module, name) or name in self.__dict__:
+                raise ParameterError(f"parameter name {name!r} clashes with a torch.nn.Module attribute")
+            value = getattr(p, name)
+            if isinstance(value, nn.Parameter):
+                self.register_parameter(name, value)
+            else:
+                self.register_buffer(name, value)
+        self._p = p
+
+    @property
+    def p(self) -> Any:
+        """The parameter object, holding this module's current tensors."""
+        return self.params()
+
+    def params(self) -> Any:
+        """The parameters with the module's current buffers and ``nn.Parameter``\\ s.
+
+        ``.to()``, ``load_state_dict(assign=True)`` and similar replace tensors; this
+        rebuilds the (already validated) parameter object when that happened.
+        """
+        p = self._p
+        stale = [n for n in self._tensor_names if getattr(self, n) is not getattr(p, n)]
+        if stale:
+            p = attrs.evolve(p, **{n: getattr(self, n) for n in stale})
+            self._p = p
+        return p
+
+    def extra_repr(self) -> str:
+        return f"p={self.params()!r}, detach_reset={self.detach_reset}"
+
+
+class NeuronCell(NeuronModule):
+    """One Euler step of a neuron model: ``forward(x, state=None) -> (output, state)``."""
+
+    def __init__(self, p: Any = None, *, detach_reset: bool = False, learnable: tuple[str, ...] = (), **overrides: Any):
+        super().__init__()
+        self._init_parameters(p, overrides, learnable)
+        self.detach_reset = bool(detach_reset)
+
+    def initial_state(self, x: torch.Tensor) -> Any:
+        """The state before any input, for an input like ``x`` (one step)."""
+        return self.model.initial_state(tuple(x.shape), self.params(), floating_dtype(x), x.device)
+
+    def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        x = _as_float(input)
+        p = self.params()
+        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        return self.model.step(x, state, p, detach_reset=self.detach_reset)
+
+
+class NeuronLayer(NeuronModule):
+    """A neuron model over time: ``forward(inputs (T, ...), state=None) -> (outputs, state)``."""
+
+    def __init__(
+        self,
+        p: Any = None,
+        *,
+        detach_reset: bool = False,
+        record_states: bool = False,
+        learnable: tuple[str, ...] = (),
+        **overrides: Any,
+    ):
+        super().__init__()
+        self._init_parameters(p, overrides, learnable)
+        self.detach_reset = bool(detach_reset)
+        self.record_states = bool(record_states)
+
+    def initial_state(self, inputs: torch.Tensor) -> Any:
+        """The state before the first step of ``inputs`` (time first)."""
+        return self.model.initial_state(tuple(inputs.shape[1:]), self.params(), floating_dtype(inputs), inputs.device)
+
+    def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        x = _check_time_first(_as_float(inputs, "inputs"))
+        p = self.params()
+        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        step, detach = self.model.step, self.detach_reset
+        outputs, recorded = [], []
+        for x_t in x.unbind(0):
+            out, state = step(x_t, state, p, detach_reset=detach)
+            outputs.append(out)
+            if self.record_states:
+                recorded.append(state)
+        return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", record_states={self.record_states}"
+
+
+class _RecurrentModule(NeuronModule):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        p: Any = None,
+        *,
+        input_weights: torch.Tensor | None = None,
+        recurrent_weights: torch.Tensor | None = None,
+        autapses: bool = False,
+        detach_reset: bool | None = None,
+        learnable: tuple[str, ...] = (),
+        **overrides: Any,
+    ):
+        super().__init__()
+        if self.model.recurrent_state is None:
+            raise TypeError(f"neuron model {self.model.name!r} has no recurrent form")
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self._init_parameters(p, overrides, learnable)
+        self.detach_reset = self.model.recurrent_detach_reset if detach_reset is None else bool(detach_reset)
+        self.autapses = bool(autapses)
+        scale = math.sqrt(2.0 / self.hidden_size)
+        self.input_weights = _weight(
+            "input_weights", input_weights, (self.hidden_size, self.input_size), scale
+        )
+        self.recurrent_weights = _weight(
+            "recurrent_weights", recurrent_weights, (self.hidden_size, self.hidden_size), scale
+        )
+        if not self.autapses:
+            with torch.no_grad():
+                self.recurrent_weights.fill_diagonal_(0.0)
+            mask = 1.0 - torch.eye(self.hidden_size, dtype=self.recurrent_weights.dtype, device=self.recurrent_weights.device)
+            self.register_buffer("autapse_mask", mask, persistent=False)
+
+    def effective_recurrent_weights(self) -> torch.Tensor:
+        """``W_rec`` as used in the forward: diagonal masked out unless ``autapses``."""
+        if self.autapses:
+            return self.recurrent_weights
+        return self.recurrent_weights * self.autapse_mask
+
+    def _check_input(self, input: torch.Tensor, name: str) -> torch.Tensor:
+        x = _as_float(input, name)
+        if x.dim() == 0 or x.shape[-1] != self.input_size:
+            raise InputShapeError(
+                f"{type(self).__name__}: {name} of shape {tuple(x.shape)} has "
+                f"{x.shape[-1] if x.dim() else 'no'} features in its last dimension, but "
+                f"input_size={self.input_size}; pass {name} of shape (..., {self.input_size})"
+            )
+        return x
+
+    def _recurrent_step(self, x: torch.Tensor, state: Any, p: Any, w_rec: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        m = self.model
+        i = m.recurrent_input(x, state[0], self.input_weights, w_rec)
+        z, ff = m.step(i, m.from_recurrent(state), p, detach_reset=self.detach_reset)
+        return z, m.to_recurrent(z, ff)
+
+    def _initial(self, batch_shape: tuple[int, ...], x: torch.Tensor) -> Any:
+        shape = (*batch_shape, self.hidden_size)
+        dtype = floating_dtype(x)
+        ff = self.model.initial_state(shape, self.params(), dtype, x.device)
+        return self.model.to_recurrent(torch.zeros(shape, dtype=dtype, device=x.device), ff)
+
+    def extra_repr(self) -> str:
+        return (
+            f"input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"autapses={self.autapses}, " + super().extra_repr()
+        )
+
+
+class NeuronRecurrentCell(_RecurrentModule):
+    """One step of a recurrently connected population: ``forward(x, state=None)``."""
+
+    def initial_state(self, x: torch.Tensor) -> Any:
+        """The state before any input, for one step of input ``x`` (``(*B, input_size)``)."""
+        return self._initial(tuple(x.shape[:-1]), x)
+
+    def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        x = self._check_input(input, "input")
+        p = self.params()
+        state = self.initial_state(x) if state is None else _checked_state(self.model.recurrent_state, state)
+        return self._recurrent_step(x, state, p, self.effective_recurrent_weights())
+
+
+class NeuronRecurrent(_RecurrentModule):
+    """A recurrently connected population over time: ``forward(inputs (T, *B, input_size))``."""
+
+    def __init__(self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, **kwargs: Any):
+        super().__init__(input_size, hidden_size, p, **kwargs)
+        self.record_states = bool(record_states)
+
+    def initial_state(self, inputs: torch.Tensor) -> Any:
+        """The state before the first step of ``inputs`` (``(T, *B, input_size)``)."""
+        return self._initial(tuple(inputs.shape[1:-1]), inputs)
+
+    def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        x = _check_time_first(self._check_input(inputs, "inputs"), min_dim=2)
+        p = self.params()
+        state = self.initial_state(x) if state is None else _checked_state(self.model.recurrent_state, state)
+        w_rec = self.effective_recurrent_weights()
+        outputs, recorded = [], []
+        for x_t in x.unbind(0):
+            z, state = self._recurrent_step(x_t, state, p, w_rec)
+            outputs.append(z)
+            if self.record_states:
+                recorded.append(state)
+        return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", record_states={self.record_states}"
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ParameterError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def _weight(name: str, given: torch.Tensor | None, shape: tuple[int, int], scale: float) -> nn.Parameter:
+    if given is None:
+        return nn.Parameter(torch.randn(shape) * scale)
+    if not isinstance(given, torch.Tensor):
+        raise ParameterError(f"{name} must be a tensor of shape {shape}, got {type(given).__name__}")
+    if tuple(given.shape) != shape:
+        raise ParameterError(
+            f"{name} must have shape (hidden_size, {'input_size' if name == 'input_weights' else 'hidden_size'}) "
+            f"= {shape}, got {tuple(given.shape)}"
+        )
+    if isinstance(given, nn.Parameter):
+        return given
+    return nn.Parameter(given.detach().clone())
+
+
+def _check_time_first(x: torch.Tensor, min_dim: int = 1) -> torch.Tensor:
+    if x.dim() < min_dim or x.shape[0] == 0:
+        raise InputShapeError(
+            f"inputs must be time-first with at least one time step, shape (T, ...), got {tuple(x.shape)}"
+        )
+    return x
+
+
+def _checked_state(state_type: type, state: Any) -> Any:
+    if type(state) is state_type:
+        return state
+    if isinstance(state, tuple) and len(state) == len(state_type._fields):
+        return state_type._make(state)
+    raise StateError(
+        f"state must be a {state_type.__name__}{state_type._fields} (or None for the initial state), "
+        f"got {type(state).__name__}"
+    )
+
+
+class ModuleSet(NamedTuple):
+    """The modules of one family; ``create(form, ...)`` builds one of them."""
+
+    cell: type[NeuronCell]
+    layer: type[NeuronLayer]
+    recurrent_cell: type[NeuronRecurrentCell] | None
+    recurrent: type[NeuronRecurrent] | None
+
+    def create(self, form: str = "layer", **kwargs: Any) -> nn.Module:
+        """Instantiate ``form`` (``"cell"``, ``"layer"``, ``"recurrent_cell"``, ``"recurrent"``)."""
+        available = [f for f in FORMS if getattr(self, f) is not None]
+        if form not in available:
+            raise ParameterError(
+                f"form must be one of {', '.join(map(repr, available))} for {self.cell.model.name!r}, got {form!r}"
+            )
+        return getattr(self, form)(**kwargs)
+
+    __call__ = create
+
+
+_FORM_DOCS = {
+    "cell": "One Euler step of the {title} model. ``forward(x, state=None) -> (output, state)``.",
+    "layer": "The {title} model over time (time first). ``forward(inputs, state=None) -> (outputs, state)``.",
+    "recurrent_cell": "One step of a recurrent {title} population. ``forward(x, state=None) -> (z, state)``.",
+    "recurrent": "A recurrent {title} population over time. ``forward(inputs, state=None) -> (z, state)``.",
+}
+
+
+def build_modules(model: NeuronModel, prefix: str, module: str, *, title: str | None = None) -> ModuleSet:
+    """Generate the family's module classes, named ``{prefix}Cell``, ``{prefix}``,
+    ``{prefix}RecurrentCell`` and ``{prefix}Recurrent``.
+
+    Assign them to the same names in ``module`` (the module they are generated for), so
+    that pickling finds them::
+
+        LIFCell, LIF, LIFRecurrentCell, LIFRecurrent = build_modules(MODEL, "LIF", __name__)
+    """
+    title = title or prefix
+    bases = {"cell": NeuronCell, "layer": NeuronLayer, "recurrent_cell": NeuronRecurrentCell, "recurrent": NeuronRecurrent}
+    names = {"cell": f"{prefix}Cell", "layer": prefix, "recurrent_cell": f"{prefix}RecurrentCell", "recurrent": f"{prefix}Recurrent"}
+    made: dict[str, Any] = {}
+    for form, base in bases.items():
+        if form.startswith("recurrent") and model.recurrent_state is None:
+            made[form] = None
+            continue
+        doc = _FORM_DOCS[form].format(title=title) + "\n\n" + (
+            f"Parameters: :class:`{model.parameters.__module__}.{model.parameters.__qualname__}`. "
+            f"Equations and update order: :mod:`{model.step.__module__}`.\n\n" + (base.__doc__ or "")
+        )
+        made[form] = type(names[form], (base,), {"model": model, "__module__": module, "__qualname__": names[form], "__doc__": doc})
+    return ModuleSet(**made)

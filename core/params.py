@@ -1,0 +1,264 @@
+"""Parameter conventions: frozen attrs classes whose fields carry unit and meaning.
+
+A neuron family declares its parameters once, as an ``attrs`` class built with
+:func:`parameters`, each field made by :func:`param`::
+
+    @spikeplug.parameters
+    class MyParameters(spikeplug.SpikingParameters):
+        tau_mem_inv: float = spikeplug.param(100.0, unit="1/s",
+            doc="inverse membrane time constant", validator=spikeplug.positive())
+
+* Defaults are Python floats; a field may also hold a tensor (per-neuron values, or a
+  learnable ``nn.Parameter`` that keeps its gradient).
+* Validators understand tensors (``attrs.validators.gt`` does not: ``bool()`` of a
+  multi-element tensor raises) and raise :class:`~spikeplug.ParameterError` naming the
+  class, the field, the constraint and the value.
+* Equality compares values (tensors with ``torch.equal``); numeric fields are left out of
+  the hash so equal objects hash alike.
+* Unit and meaning live in the field metadata under one key, where
+  ``registry.describe`` and ``spikeplug describe`` read them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import torch
+
+from .errors import ParameterError
+
+__all__ = [
+    "METADATA_KEY",
+    "ParamInfo",
+    "param",
+    "parameters",
+    "Parameters",
+    "SpikingParameters",
+    "positive",
+    "non_negative",
+    "finite",
+    "one_of",
+    "known_surrogate",
+    "param_info",
+    "build_parameters",
+    "tensor_fields",
+]
+
+METADATA_KEY = "spikeplug"
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class ParamInfo:
+    """Unit and meaning of one parameter field (stored in the field's metadata)."""
+
+    unit: str
+    doc: str
+
+
+def _as_number_tensor(value: Any) -> torch.Tensor | None:
+    """The value as a detached tensor, or None when it is not a number or tensor."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, (int, float)):
+        return torch.tensor(float(value), dtype=torch.float64)
+    return None
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Value equality for parameter fields that may hold floats or tensors."""
+    if not isinstance(a, torch.Tensor) and not isinstance(b, torch.Tensor):
+        return bool(a == b)
+    ta, tb = _as_number_tensor(a), _as_number_tensor(b)
+    if ta is None or tb is None or ta.shape != tb.shape:
+        return False
+    return bool(torch.equal(ta.to(torch.float64).cpu(), tb.to(torch.float64).cpu()))
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 1:
+            return f"tensor({value.detach().item()!r})"
+        return f"a tensor of shape {tuple(value.shape)}"
+    return repr(value)
+
+
+@attrs.frozen
+class _NumberCheck:
+    """Tensor-aware validator: ``predicate`` must hold for every element."""
+
+    predicate: Callable[[torch.Tensor], torch.Tensor]
+    constraint: str
+
+    def __call__(self, instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        owner = f"{type(instance).__name__}.{attribute.name}"
+        t = _as_number_tensor(value)
+        if t is None:
+            raise ParameterError(
+                f"{owner} must be a number or a tensor, got {value!r} "
+                f"({type(value).__name__})"
+            )
+        if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+            raise ParameterError(f"{owner} must hold real numbers, got a {t.dtype} tensor")
+        ok = self.predicate(t.to(torch.float64) if not t.is_floating_point() else t)
+        if not bool(ok.all()):
+            bad = t.reshape(-1)[~ok.reshape(-1)]
+            example = bad[0].item()
+            where = "" if t.numel() == 1 else f" ({bad.numel()} of {t.numel()} elements violate it, e.g. {example!r})"
+            raise ParameterError(f"{owner} must be {self.constraint}, got {_describe_value(value)}{where}")
+
+
+def positive() -> _NumberCheck:
+    """Validator: every element finite and > 0 (time constants, ``dt``)."""
+    return _NumberCheck(lambda t: torch.isfinite(t) & (t > 0), "finite and > 0")
+
+
+def non_negative() -> _NumberCheck:
+    """Validator: every element finite and >= 0."""
+    return _NumberCheck(lambda t: torch.isfinite(t) & (t >= 0), "finite and >= 0")
+
+
+def finite() -> _NumberCheck:
+    """Validator: every element finite (thresholds, potentials)."""
+    return _NumberCheck(torch.isfinite, "finite")
+
+
+@attrs.frozen
+class one_of:  # noqa: N801 - reads like the attrs validators it stands beside
+    """Validator: the value is one of ``choices`` (strings)."""
+
+    choices: tuple[str, ...] = attrs.field(converter=tuple)
+
+    def __call__(self, instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value not in self.choices:
+            raise ParameterError(
+                f"{type(instance).__name__}.{attribute.name} must be one of "
+                f"{', '.join(map(repr, self.choices))}, got {value!r}"
+            )
+
+
+@attrs.frozen
+class known_surrogate:  # noqa: N801
+    """Validator: the value names a surrogate method known to the registry.
+
+    The list of methods is not fixed: plugins add methods, so the check asks the
+    registry (loaded lazily on first use).
+    """
+
+    def __call__(self, instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        from .surrogates import surrogate_names
+
+        names = surrogate_names()
+        if not isinstance(value, str) or value not in names:
+            close = difflib.get_close_matches(str(value), names, n=3)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ParameterError(
+                f"{type(instance).__name__}.{attribute.name} must name a surrogate method "
+                f"({', '.join(map(repr, sorted(names)))}), got {value!r}.{hint}"
+            )
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    doc: str,
+    validator: Callable[[Any, attrs.Attribute, Any], None] | None = None,
+) -> Any:
+    """Declare one parameter field with its default, unit and meaning.
+
+    :param default: a Python float (or string for choices); never a tensor, so that
+        nothing is allocated at import and no default is shared between instances.
+    :param unit: SI unit, e.g. ``"1/s"``, ``"s"``, ``"V"`` or ``""`` for dimensionless.
+    :param doc: one-line meaning shown by ``spikeplug describe``.
+    :param validator: a tensor-aware validator such as :func:`positive`.
+    """
+    if isinstance(default, torch.Tensor):
+        raise TypeError("param() defaults must be Python numbers or strings, not tensors")
+    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+    return attrs.field(
+        default=default,
+        validator=validator,
+        metadata={METADATA_KEY: ParamInfo(unit=unit, doc=doc)},
+        eq=attrs.cmp_using(eq=values_equal) if numeric else True,
+        hash=not numeric,
+    )
+
+
+def parameters(cls: type[T]) -> type[T]:
+    """Class decorator for parameter classes: frozen, keyword-only attrs class.
+
+    Keyword-only so that shared fields (``dt``, ``method``, ``alpha``) can live in a base
+    class without fixing a positional order users would have to remember.
+    """
+    return attrs.frozen(kw_only=True)(cls)
+
+
+@parameters
+class Parameters:
+    """Base of every parameter class: the Euler time step."""
+
+    dt: float = param(0.001, unit="s", doc="integration time step", validator=positive())
+
+
+@parameters
+class SpikingParameters(Parameters):
+    """Base of the parameter classes of spiking models: the surrogate gradient."""
+
+    method: str = param(
+        "super", unit="", doc="surrogate gradient method of the threshold", validator=known_surrogate()
+    )
+    alpha: float = param(
+        100.0, unit="", doc="sharpness of the surrogate gradient", validator=positive()
+    )
+
+
+def param_info(field: attrs.Attribute) -> ParamInfo:
+    """The unit and meaning of a field (an empty one for fields not made by :func:`param`)."""
+    return field.metadata.get(METADATA_KEY, ParamInfo(unit="", doc=""))
+
+
+def tensor_fields(p: Any) -> dict[str, torch.Tensor]:
+    """The fields of a parameter object that currently hold tensors."""
+    return {f.name: getattr(p, f.name) for f in attrs.fields(type(p)) if isinstance(getattr(p, f.name), torch.Tensor)}
+
+
+def build_parameters(cls: type[T], p: T | None = None, overrides: Mapping[str, Any] | None = None) -> T:
+    """``p`` (or the defaults of ``cls``) with ``overrides`` applied, validated.
+
+    Unknown override names raise :class:`ParameterError` with the valid names and close
+    matches, instead of attrs' bare ``TypeError``.
+    """
+    overrides = dict(overrides or {})
+    if p is not None and not isinstance(p, cls):
+        raise ParameterError(f"p must be a {cls.__name__}, got {type(p).__name__}: {p!r}")
+    names = [f.name for f in attrs.fields(cls)]
+    unknown = [k for k in overrides if k not in names]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, names, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ParameterError(
+            f"{cls.__name__} has no parameter {key!r}.{hint} Its parameters are: {', '.join(names)}."
+        )
+    if p is None:
+        return cls(**overrides)
+    return attrs.evolve(p, **overrides) if overrides else p
+
+
+def format_value(value: Any) -> str:
+    """Short human-readable form of a parameter value."""
+    if isinstance(value, float):
+        return f"{value:g}" if math.isfinite(value) else repr(value)
+    return _describe_value(value)
+
+
+def field_names(cls: type) -> Iterable[str]:
+    return [f.name for f in attrs.fields(cls)]
