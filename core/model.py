@@ -69,6 +69,10 @@ class NeuronModel:
         the input of ``step``; :func:`linear_input` by default.
     :param recurrent_detach_reset: default of ``detach_reset`` for the recurrent forms
         (the reference detaches the reset of recurrent LIF and LSNN only).
+    :param recurrent_parameters: optional ``(p, input_size, hidden_size) -> {field: tensor}``
+        giving parameters whose default depends on the layer size (e.g. the coupling
+        matrix of a multicompartment neuron); called by the recurrent and linear forms
+        for fields that are ``None`` in ``p``. The tensors become ``nn.Parameter``\ s.
     :param sequence: optional fused multi-step ``sequence(inputs, state, p, *,
         detach_reset) -> (outputs, final_state)`` that layers use instead of the loop.
     :param doc: the family's documentation (equations, update order, units).
@@ -82,6 +86,7 @@ class NeuronModel:
     recurrent_state: type | None = None
     recurrent_input: Callable[..., torch.Tensor] = linear_input
     recurrent_detach_reset: bool = False
+    recurrent_parameters: Callable[[Any, int, int], dict[str, torch.Tensor]] | None = None
     sequence: Callable[..., tuple[torch.Tensor, Any]] | None = None
     doc: str = ""
 

@@ -46,12 +46,13 @@ __all__ = [
     "NeuronLayer",
     "NeuronRecurrentCell",
     "NeuronRecurrent",
+    "NeuronLinearCell",
     "ModuleSet",
     "build_modules",
     "FORMS",
 ]
 
-FORMS = ("cell", "layer", "recurrent_cell", "recurrent")
+FORMS = ("cell", "layer", "recurrent_cell", "recurrent", "linear_cell")
 
 
 def _as_float(x: torch.Tensor, name: str = "input") -> torch.Tensor:
@@ -66,9 +67,21 @@ class NeuronModule(nn.Module):
     model: ClassVar[NeuronModel]
     stateful: ClassVar[bool] = True
 
-    def _init_parameters(self, p: Any, overrides: dict[str, Any], learnable: tuple[str, ...] | list[str]) -> None:
+    def _init_parameters(
+        self,
+        p: Any,
+        overrides: dict[str, Any],
+        learnable: tuple[str, ...] | list[str],
+        sizes: tuple[int, int] | None = None,
+    ) -> None:
         p = build_parameters(self.model.parameters, p, overrides)
         names = [f.name for f in attrs.fields(type(p))]
+        sized = self.model.recurrent_parameters
+        if sizes is not None and sized is not None:
+            # parameters whose default depends on the layer size (left None by the user)
+            fills = {k: nn.Parameter(v) for k, v in sized(p, *sizes).items() if getattr(p, k) is None}
+            if fills:
+                p = attrs.evolve(p, **fills)
         if isinstance(learnable, str):
             learnable = (learnable,)
         learned: dict[str, nn.Parameter] = {}
@@ -196,7 +209,7 @@ class _RecurrentModule(NeuronModule):
             raise TypeError(f"neuron model {self.model.name!r} has no recurrent form")
         self.input_size = _positive_int("input_size", input_size)
         self.hidden_size = _positive_int("hidden_size", hidden_size)
-        self._init_parameters(p, overrides, learnable)
+        self._init_parameters(p, overrides, learnable, sizes=(self.input_size, self.hidden_size))
         self.detach_reset = self.model.recurrent_detach_reset if detach_reset is None else bool(detach_reset)
         self.autapses = bool(autapses)
         scale = math.sqrt(2.0 / self.hidden_size)
@@ -289,13 +302,59 @@ class NeuronRecurrent(_RecurrentModule):
         return super().extra_repr() + f", record_states={self.record_states}"
 
 
+class NeuronLinearCell(NeuronModule):
+    """One step of a population fed through input weights, without recurrence.
+
+    ``forward(x (*B, input_size), state=None) -> (output (*B, hidden), state)`` with the
+    step's input ``x·W_inᵀ``. ``W_in`` starts as ``randn / sqrt(input_size)`` (the
+    reference's ``LILinearCell``).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        p: Any = None,
+        *,
+        input_weights: torch.Tensor | None = None,
+        detach_reset: bool = False,
+        learnable: tuple[str, ...] = (),
+        **overrides: Any,
+    ):
+        super().__init__()
+        self.input_size = _positive_int("input_size", input_size)
+        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self._init_parameters(p, overrides, learnable, sizes=(self.input_size, self.hidden_size))
+        self.detach_reset = bool(detach_reset)
+        self.input_weights = _weight(
+            "input_weights", input_weights, (self.hidden_size, self.input_size), 1.0 / math.sqrt(self.input_size)
+        )
+
+    _check_input = _RecurrentModule._check_input
+
+    def initial_state(self, x: torch.Tensor) -> Any:
+        """The state before any input, for one step of input ``x`` (``(*B, input_size)``)."""
+        shape = (*x.shape[:-1], self.hidden_size)
+        return self.model.initial_state(shape, self.params(), floating_dtype(x), x.device)
+
+    def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        x = self._check_input(input, "input")
+        p = self.params()
+        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        i = torch.nn.functional.linear(x, self.input_weights)
+        return self.model.step(i, state, p, detach_reset=self.detach_reset)
+
+    def extra_repr(self) -> str:
+        return f"input_size={self.input_size}, hidden_size={self.hidden_size}, " + super().extra_repr()
+
+
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ParameterError(f"{name} must be a positive int, got {value!r}")
     return value
 
 
-def _weight(name: str, given: torch.Tensor | None, shape: tuple[int, int], scale: float) -> nn.Parameter:
+def _weight(name: str, given: torch.Tensor | None, shape: tuple[int, ...], scale: float) -> nn.Parameter:
     if given is None:
         return nn.Parameter(torch.randn(shape) * scale)
     if not isinstance(given, torch.Tensor):
@@ -336,9 +395,11 @@ class ModuleSet(NamedTuple):
     layer: type[NeuronLayer]
     recurrent_cell: type[NeuronRecurrentCell] | None
     recurrent: type[NeuronRecurrent] | None
+    linear_cell: type[NeuronLinearCell] | None = None
 
     def create(self, form: str = "layer", **kwargs: Any) -> nn.Module:
-        """Instantiate ``form`` (``"cell"``, ``"layer"``, ``"recurrent_cell"``, ``"recurrent"``)."""
+        """Instantiate ``form`` (``"cell"``, ``"layer"``, ``"recurrent_cell"``, ``"recurrent"``,
+        ``"linear_cell"``; those the family has)."""
         available = [f for f in FORMS if getattr(self, f) is not None]
         if form not in available:
             raise ParameterError(
@@ -354,24 +415,51 @@ _FORM_DOCS = {
     "layer": "The {title} model over time (time first). ``forward(inputs, state=None) -> (outputs, state)``.",
     "recurrent_cell": "One step of a recurrent {title} population. ``forward(x, state=None) -> (z, state)``.",
     "recurrent": "A recurrent {title} population over time. ``forward(inputs, state=None) -> (z, state)``.",
+    "linear_cell": "One step of a {title} population behind input weights. ``forward(x, state=None)``.",
 }
 
 
-def build_modules(model: NeuronModel, prefix: str, module: str, *, title: str | None = None) -> ModuleSet:
+def build_modules(
+    model: NeuronModel,
+    prefix: str,
+    module: str,
+    *,
+    title: str | None = None,
+    linear: bool = False,
+    names: dict[str, str] | None = None,
+) -> ModuleSet:
     """Generate the family's module classes, named ``{prefix}Cell``, ``{prefix}``,
-    ``{prefix}RecurrentCell`` and ``{prefix}Recurrent``.
+    ``{prefix}RecurrentCell``, ``{prefix}Recurrent`` (when the model has a recurrent state)
+    and, with ``linear=True``, ``{prefix}LinearCell``; ``names`` overrides any of them.
 
     Assign them to the same names in ``module`` (the module they are generated for), so
     that pickling finds them::
 
-        LIFCell, LIF, LIFRecurrentCell, LIFRecurrent = build_modules(MODEL, "LIF", __name__)
+        MODULES = build_modules(MODEL, "LIF", __name__)
+        LIFCell, LIF = MODULES.cell, MODULES.layer
     """
     title = title or prefix
-    bases = {"cell": NeuronCell, "layer": NeuronLayer, "recurrent_cell": NeuronRecurrentCell, "recurrent": NeuronRecurrent}
-    names = {"cell": f"{prefix}Cell", "layer": prefix, "recurrent_cell": f"{prefix}RecurrentCell", "recurrent": f"{prefix}Recurrent"}
+    bases = {
+        "cell": NeuronCell,
+        "layer": NeuronLayer,
+        "recurrent_cell": NeuronRecurrentCell,
+        "recurrent": NeuronRecurrent,
+        "linear_cell": NeuronLinearCell,
+    }
+    default_names = {
+        "cell": f"{prefix}Cell",
+        "layer": prefix,
+        "recurrent_cell": f"{prefix}RecurrentCell",
+        "recurrent": f"{prefix}Recurrent",
+        "linear_cell": f"{prefix}LinearCell",
+    }
+    unknown = set(names or {}) - set(default_names)
+    if unknown:
+        raise ValueError(f"names: unknown forms {sorted(unknown)}; forms are {list(default_names)}")
+    names = {**default_names, **(names or {})}
     made: dict[str, Any] = {}
     for form, base in bases.items():
-        if form.startswith("recurrent") and model.recurrent_state is None:
+        if (form.startswith("recurrent") and model.recurrent_state is None) or (form == "linear_cell" and not linear):
             made[form] = None
             continue
         doc = _FORM_DOCS[form].format(title=title) + "\n\n" + (

@@ -5,4 +5,7 @@ from spikeplug import build_modules
 from .model import MODEL
 
 MODULES = build_modules(MODEL, "LIF", __name__)
-LIFCell, LIF, LIFRecurrentCell, LIFRecurrent = MODULES
+LIFCell = MODULES.cell
+LIF = MODULES.layer
+LIFRecurrentCell = MODULES.recurrent_cell
+LIFRecurrent = MODULES.recurrent
