@@ -72,7 +72,7 @@ class NeuronModel:
     :param recurrent_parameters: optional ``(p, input_size, hidden_size) -> {field: tensor}``
         giving parameters whose default depends on the layer size (e.g. the coupling
         matrix of a multicompartment neuron); called by the recurrent and linear forms
-        for fields that are ``None`` in ``p``. The tensors become ``nn.Parameter``\ s.
+        for fields that are ``None`` in ``p``. The tensors become ``nn.Parameter`` objects.
     :param sequence: optional fused multi-step ``sequence(inputs, state, p, *,
         detach_reset) -> (outputs, final_state)`` that layers use instead of the loop.
     :param doc: the family's documentation (equations, update order, units).

@@ -377,7 +377,7 @@ class Registry:
             )
         blocked = sorted(r.name for r in self._records.values() if r.status == "blocked")
         if blocked and plugin is None:
-            lines.append(f"Blocked by {ENV_DISABLE}: {', '.join(blocked)}.")
+            lines.append(f"Plugins blocked by {ENV_DISABLE} (their models are missing): {', '.join(blocked)}.")
         if not self.autoload:
             lines.append(f"Third-party plugins are not loaded because {ENV_NO_AUTOLOAD} is set.")
         if kinds is None or set(kinds) & set(MODEL_KINDS):

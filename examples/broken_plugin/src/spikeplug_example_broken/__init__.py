@@ -1,0 +1,1 @@
+"""Example spikeplug plugin that cannot be imported."""

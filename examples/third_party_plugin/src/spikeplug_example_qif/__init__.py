@@ -1,0 +1,1 @@
+"""Example spikeplug plugin: the quadratic integrate-and-fire neuron (``qif``)."""
