@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .backends import BackendError, FusedKernel, backend
 from .containers import Lift, SequentialState, is_stateful
 from .errors import InputShapeError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
 from .model import Encoder, NeuronModel, NeuronModelProtocol, floating_dtype, linear_input, stack_states, state_tensor
@@ -52,7 +53,10 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackendError",
     "FORMS",
+    "FusedKernel",
+    "backend",
     "Encoder",
     "InputShapeError",
     "Lift",

@@ -73,8 +73,9 @@ class NeuronModel:
         giving parameters whose default depends on the layer size (e.g. the coupling
         matrix of a multicompartment neuron); called by the recurrent and linear forms
         for fields that are ``None`` in ``p``. The tensors become ``nn.Parameter`` objects.
-    :param sequence: optional fused multi-step ``sequence(inputs, state, p, *,
-        detach_reset) -> (outputs, final_state)`` that layers use instead of the loop.
+    :param fused: optional :class:`~spikeplug.backends.FusedKernel` objects that run the whole
+        sequence of the layer form in one call (see :mod:`spikeplug.backends`); the eager
+        step loop stays the reference they must match.
     :param doc: the family's documentation (equations, update order, units).
     """
 
@@ -87,7 +88,7 @@ class NeuronModel:
     recurrent_input: Callable[..., torch.Tensor] = linear_input
     recurrent_detach_reset: bool = False
     recurrent_parameters: Callable[[Any, int, int], dict[str, torch.Tensor]] | None = None
-    sequence: Callable[..., tuple[torch.Tensor, Any]] | None = None
+    fused: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
     doc: str = ""
 
     def __attrs_post_init__(self) -> None:

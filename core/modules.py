@@ -36,6 +36,7 @@ import attrs
 import torch
 from torch import nn
 
+from .backends import check_backend, select_kernel
 from .errors import InputShapeError, ParameterError, StateError
 from .model import NeuronModel, floating_dtype, stack_states
 from .params import build_parameters
@@ -161,6 +162,7 @@ class NeuronLayer(NeuronModule):
         *,
         detach_reset: bool = False,
         record_states: bool = False,
+        backend: str = "auto",
         learnable: tuple[str, ...] = (),
         **overrides: Any,
     ):
@@ -168,6 +170,8 @@ class NeuronLayer(NeuronModule):
         self._init_parameters(p, overrides, learnable)
         self.detach_reset = bool(detach_reset)
         self.record_states = bool(record_states)
+        self.backend = check_backend(backend)
+        self.last_backend: str | None = None
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
         """The state before the first step of ``inputs`` (time first)."""
@@ -177,6 +181,14 @@ class NeuronLayer(NeuronModule):
         x = _check_time_first(_as_float(inputs, "inputs"))
         p = self.params()
         state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        kernel = select_kernel(
+            self.backend, self.model.fused, x, state, p,
+            detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
+        )
+        if kernel is not None:
+            self.last_backend = kernel.name
+            return kernel.run(x, state, p, detach_reset=self.detach_reset)
+        self.last_backend = "eager"
         step, detach = self.model.step, self.detach_reset
         outputs, recorded = [], []
         for x_t in x.unbind(0):
@@ -187,7 +199,7 @@ class NeuronLayer(NeuronModule):
         return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", record_states={self.record_states}"
+        return super().extra_repr() + f", record_states={self.record_states}, backend={self.backend!r}"
 
 
 class _RecurrentModule(NeuronModule):
