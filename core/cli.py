@@ -55,6 +55,13 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{kind}s:")
             for e in group:
                 print(f"  {e.qualified_name:<{width}}  {e.summary}")
+    failed = [r.name for r in reg.plugin_records() if r.status == "failed"]
+    if failed:
+        print(
+            f"\n{len(failed)} plugin(s) failed to load ({', '.join(failed)}); "
+            "`spikeplug plugins` shows why.",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -27,6 +27,12 @@ def test_models_lists_builtins_and_example_plugin(capsys):
     assert "surrogates:" in out and "surrogates:super" in out
 
 
+def test_models_points_to_failed_plugins(capsys):
+    """`spikeplug models` tells on stderr that a plugin failed and where to look."""
+    _, _, err = run(capsys, "models")
+    assert "example_broken" in err and "`spikeplug plugins` shows why" in err
+
+
 def test_models_json(capsys):
     """`--json` gives records with name, kind, plugin and distribution."""
     code, out, _ = run(capsys, "models", "--kind", "neuron", "--json")
