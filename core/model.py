@@ -85,7 +85,7 @@ class NeuronModel:
     step: Step
     initial_state: Callable[..., Any]
     recurrent_state: type | None = None
-    recurrent_input: Callable[..., torch.Tensor] = linear_input
+    recurrent_input: Callable[..., Any] = linear_input
     recurrent_detach_reset: bool = False
     recurrent_parameters: Callable[[Any, int, int], dict[str, torch.Tensor]] | None = None
     fused: tuple[Any, ...] = attrs.field(default=(), converter=tuple)

@@ -29,6 +29,7 @@ recurrent          ``(T, *B, input_size)``          ``(z (T, *B, hidden), final_
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, ClassVar, NamedTuple
 
@@ -126,7 +127,11 @@ class NeuronModule(nn.Module):
         p = self._p
         stale = [n for n in self._tensor_names if getattr(self, n) is not getattr(p, n)]
         if stale:
-            p = attrs.evolve(p, **{n: getattr(self, n) for n in stale})
+            # the values were validated at construction; .to("meta") and friends only
+            # move or convert them, so rebuild without running the validators again
+            p = copy.copy(p)
+            for n in stale:
+                object.__setattr__(p, n, getattr(self, n))
             self._p = p
         return p
 
@@ -403,19 +408,32 @@ def _checked_state(state_type: type, state: Any) -> Any:
 class ModuleSet(NamedTuple):
     """The modules of one family; ``create(form, ...)`` builds one of them."""
 
-    cell: type[NeuronCell]
-    layer: type[NeuronLayer]
+    cell: type[NeuronCell] | None
+    layer: type[NeuronLayer] | None
     recurrent_cell: type[NeuronRecurrentCell] | None
     recurrent: type[NeuronRecurrent] | None
     linear_cell: type[NeuronLinearCell] | None = None
 
-    def create(self, form: str = "layer", **kwargs: Any) -> nn.Module:
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The forms this family has, in :data:`FORMS` order."""
+        return tuple(f for f in FORMS if getattr(self, f) is not None)
+
+    @property
+    def model(self) -> NeuronModel:
+        """The model the modules were generated from."""
+        return getattr(self, self.forms[0]).model
+
+    def create(self, form: str | None = None, **kwargs: Any) -> nn.Module:
         """Instantiate ``form`` (``"cell"``, ``"layer"``, ``"recurrent_cell"``, ``"recurrent"``,
-        ``"linear_cell"``; those the family has)."""
-        available = [f for f in FORMS if getattr(self, f) is not None]
+        ``"linear_cell"``; those the family has). The default is the form over time:
+        the layer, else the recurrent layer, else the family's first form."""
+        available = self.forms
+        if form is None:
+            form = next((f for f in ("layer", "recurrent") if f in available), available[0])
         if form not in available:
             raise ParameterError(
-                f"form must be one of {', '.join(map(repr, available))} for {self.cell.model.name!r}, got {form!r}"
+                f"form must be one of {', '.join(map(repr, available))} for {self.model.name!r}, got {form!r}"
             )
         return getattr(self, form)(**kwargs)
 
@@ -439,10 +457,12 @@ def build_modules(
     title: str | None = None,
     linear: bool = False,
     names: dict[str, str] | None = None,
+    forms: tuple[str, ...] | None = None,
 ) -> ModuleSet:
     """Generate the family's module classes, named ``{prefix}Cell``, ``{prefix}``,
     ``{prefix}RecurrentCell``, ``{prefix}Recurrent`` (when the model has a recurrent state)
-    and, with ``linear=True``, ``{prefix}LinearCell``; ``names`` overrides any of them.
+    and, with ``linear=True``, ``{prefix}LinearCell``; ``names`` overrides any of them;
+    ``forms`` restricts the set (e.g. a model that only makes sense recurrently).
 
     Assign them to the same names in ``module`` (the module they are generated for), so
     that pickling finds them::
@@ -465,13 +485,17 @@ def build_modules(
         "recurrent": f"{prefix}Recurrent",
         "linear_cell": f"{prefix}LinearCell",
     }
-    unknown = set(names or {}) - set(default_names)
+    unknown = (set(names or {}) | set(forms or ())) - set(default_names)
     if unknown:
-        raise ValueError(f"names: unknown forms {sorted(unknown)}; forms are {list(default_names)}")
+        raise ValueError(f"unknown forms {sorted(unknown)}; forms are {list(default_names)}")
     names = {**default_names, **(names or {})}
     made: dict[str, Any] = {}
     for form, base in bases.items():
-        if (form.startswith("recurrent") and model.recurrent_state is None) or (form == "linear_cell" and not linear):
+        if (
+            (form.startswith("recurrent") and model.recurrent_state is None)
+            or (form == "linear_cell" and not linear)
+            or (forms is not None and form not in forms)
+        ):
             made[form] = None
             continue
         doc = _FORM_DOCS[form].format(title=title) + "\n\n" + (

@@ -176,13 +176,17 @@ def param(
 
     :param default: a Python float (or string for choices); never a tensor, so that
         nothing is allocated at import and no default is shared between instances.
+        ``None`` declares an optional tensor field (e.g. a coupling matrix sized by the
+        module); validators then run only on given values.
     :param unit: SI unit, e.g. ``"1/s"``, ``"s"``, ``"V"`` or ``""`` for dimensionless.
     :param doc: one-line meaning shown by ``spikeplug describe``.
     :param validator: a tensor-aware validator such as :func:`positive`.
     """
     if isinstance(default, torch.Tensor):
         raise TypeError("param() defaults must be Python numbers or strings, not tensors")
-    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+    numeric = default is None or (isinstance(default, (int, float)) and not isinstance(default, bool))
+    if default is None and validator is not None:
+        validator = attrs.validators.optional(validator)
     return attrs.field(
         default=default,
         validator=validator,

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from spikeplug.modules import FORMS, ModuleSet
+from spikeplug.modules import ModuleSet
 from spikeplug.params import format_value, param_info
 
 from .specs import Entry, resolve_reference
@@ -101,9 +101,11 @@ def describe_entry(entry: Entry) -> Description:
     factory = resolve_reference(spec.factory, f"factory of {entry.qualified_name}")
     forms: tuple[str, ...] = ()
     doc = ""
-    if isinstance(factory, ModuleSet):
-        forms = tuple(f for f in FORMS if getattr(factory, f) is not None)
-        doc = inspect.getdoc(inspect.getmodule(factory.cell.model.step)) or ""
+    modules = factory if isinstance(factory, ModuleSet) else getattr(factory, "modules", None)
+    if isinstance(modules, ModuleSet):
+        factory = modules
+        forms = factory.forms
+        doc = inspect.getdoc(inspect.getmodule(factory.model.step)) or ""
     else:
         doc = inspect.getdoc(factory) or ""
     return Description(

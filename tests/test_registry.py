@@ -199,7 +199,7 @@ def test_unknown_name_has_close_matches_and_hints():
     with pytest.raises(UnknownNameError) as info:
         spikeplug.create("lfi")
     message = str(info.value)
-    assert "no neuron/encoder named 'lfi'" in message and "Did you mean 'lif'" in message
+    assert "no neuron/encoder named 'lfi'" in message and "'lif'" in message.split("Did you mean")[1].split("?")[0]
     assert "example_broken" in message and "pip install" in message
     assert isinstance(info.value, LookupError) and isinstance(info.value, spikeplug.SpikeplugError)
     assert not str(info.value).startswith("'")  # not a KeyError-style quoted message
