@@ -45,6 +45,7 @@ from .params import (
     parameters,
     positive,
 )
+from .presets import PresetModuleSet
 from .surrogates import Surrogate, get_surrogate, threshold
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ __all__ = [
     "NeuronRecurrentCell",
     "ParamInfo",
     "ParameterError",
+    "PresetModuleSet",
     "Parameters",
     "SequentialState",
     "SpikeplugError",

@@ -12,5 +12,6 @@ def spikeplug_models() -> list[ModelSpec]:
             summary="leaky integrate-and-fire neuron with a current-based synapse",
             factory="spikeplug.neurons_builtin.lif.modules:MODULES",
             parameters="spikeplug.neurons_builtin.lif.model:LIFParameters",
+            presets=("bio",),
         )
     ]

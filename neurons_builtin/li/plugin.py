@@ -1,0 +1,17 @@
+"""Plugin module of the leaky-integrator family (entry point ``li``): registration only, no model code."""
+
+from spikeplug.plugins import ModelSpec, hookimpl
+
+
+@hookimpl
+def spikeplug_models() -> list[ModelSpec]:
+    return [
+        ModelSpec(
+            name="li",
+            kind="neuron",
+            summary="leaky integrator: LIF membrane and synapse without spikes, outputs the voltage",
+            factory="spikeplug.neurons_builtin.li.modules:MODULES",
+            parameters="spikeplug.neurons_builtin.li.model:LIParameters",
+            presets=("bio",),
+        )
+    ]
