@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any
 from .backends import BackendError, FusedKernel, backend
 from .containers import Lift, SequentialState, is_stateful
 from .errors import InputShapeError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
-from .model import Encoder, NeuronModel, NeuronModelProtocol, floating_dtype, linear_input, stack_states, state_tensor
+from .model import (
+    Encoder,
+    NeuronModel,
+    NeuronModelProtocol,
+    RestState,
+    floating_dtype,
+    linear_input,
+    stack_states,
+    state_tensor,
+)
 from .modules import (
     FORMS,
     ModuleSet,
@@ -46,6 +55,7 @@ from .params import (
     positive,
 )
 from .presets import PresetModuleSet
+from .reset import reset_subtract, reset_value, spike_and_reset
 from .surrogates import Surrogate, get_surrogate, threshold
 
 if TYPE_CHECKING:
@@ -73,6 +83,7 @@ __all__ = [
     "ParamInfo",
     "ParameterError",
     "PresetModuleSet",
+    "RestState",
     "Parameters",
     "SequentialState",
     "SpikeplugError",
@@ -97,6 +108,9 @@ __all__ = [
     "parameters",
     "positive",
     "registry",
+    "reset_subtract",
+    "reset_value",
+    "spike_and_reset",
     "stack_states",
     "state_tensor",
     "threshold",

@@ -18,6 +18,7 @@ import torch
 from .errors import ParameterError, StateError
 
 __all__ = [
+    "RestState",
     "NeuronModel",
     "NeuronModelProtocol",
     "Encoder",
@@ -139,6 +140,33 @@ def state_tensor(
             f"parameter {field} has shape {tuple(v.shape)}, which does not broadcast to the "
             f"state shape {tuple(shape)}; give one value per neuron in the trailing dimensions"
         ) from None
+
+
+@attrs.frozen
+class RestState:
+    """An ``initial_state`` declared rather than written: every field of ``state`` starts
+    at zero except those named in ``values``, which start at a parameter's value (a field
+    name of the parameter class, e.g. ``"v_leak"``, possibly a per-neuron tensor) or at a
+    number::
+
+        initial_state=RestState(LIFFeedForwardState, {"v": "v_leak"})
+    """
+
+    state: type
+    values: dict[str, str | float] = attrs.field(factory=dict, converter=dict, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = set(self.values) - set(self.state._fields)
+        if unknown:
+            raise TypeError(f"RestState: {sorted(unknown)} are not fields of {self.state.__name__}{self.state._fields}")
+
+    def __call__(self, shape: Sequence[int], p: Any, dtype: torch.dtype, device: Any) -> Any:
+        fields = []
+        for name in self.state._fields:
+            source = self.values.get(name, 0.0)
+            value = getattr(p, source) if isinstance(source, str) else source
+            fields.append(state_tensor(shape, value, dtype, device, field=source if isinstance(source, str) else name))
+        return self.state(*fields)
 
 
 def stack_states(states: Sequence[Any]) -> Any:

@@ -295,3 +295,23 @@ def test_pickle_state_dict_roundtrip(tmp_path):
     fresh = LIFRecurrent(3, 4, v_th=torch.zeros(4) + 9)
     fresh.load_state_dict(layer.state_dict())
     assert torch.equal(layer(x)[0], fresh(x)[0])
+
+
+def test_rest_state_declares_initial_state():
+    """RestState starts named fields at a parameter's value (per-neuron too) and the rest at 0."""
+    rest = spikeplug.RestState(LIFFeedForwardState, {"v": "v_leak"})
+    s = rest((2, 3), LIFParameters(v_leak=torch.tensor([1.0, 2.0, 3.0])), torch.float64, "cpu")
+    assert s.v.dtype == torch.float64 and s.v[1].tolist() == [1.0, 2.0, 3.0] and torch.all(s.i == 0)
+    with pytest.raises(TypeError, match=r"\['u'\] are not fields of LIFFeedForwardState"):
+        spikeplug.RestState(LIFFeedForwardState, {"u": 0.0})
+
+
+def test_spike_and_reset():
+    """spike_and_reset: strict threshold, reset to v_reset, detach only changes the gradient."""
+    p = LIFParameters()
+    v = torch.tensor([0.5, 1.0, 1.5], requires_grad=True)
+    z, v_n = spikeplug.spike_and_reset(v, 1.0, -0.5, p)
+    assert z.tolist() == [0.0, 0.0, 1.0] and v_n.tolist() == [0.5, 1.0, -0.5]
+    g = torch.autograd.grad(v_n.sum(), v)[0]
+    g_detached = torch.autograd.grad(spikeplug.spike_and_reset(v, 1.0, -0.5, p, detach_reset=True)[1].sum(), v)[0]
+    assert g_detached.tolist() == [1.0, 1.0, 0.0] and g[1] != 1.0
