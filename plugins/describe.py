@@ -68,9 +68,10 @@ class Description:
             lines.append(f"  parameters ({self.parameter_class}):")
             width = max(len(p.name) for p in self.parameters)
             dwidth = max(len(format_value(p.default)) for p in self.parameters)
+            uwidth = max(len(p.unit) + 2 if p.unit else 0 for p in self.parameters)
             for p in self.parameters:
                 unit = f"[{p.unit}]" if p.unit else ""
-                lines.append(f"    {p.name:<{width}}  {format_value(p.default):>{dwidth}}  {unit:<8} {p.doc}")
+                lines.append(f"    {p.name:<{width}}  {format_value(p.default):>{dwidth}}  {unit:<{uwidth}}  {p.doc}")
         if self.doc:
             lines.append("")
             lines.extend("  " + line if line else "" for line in self.doc.strip().splitlines())
