@@ -57,7 +57,7 @@ Deliberate fixes and differences from Norse (1.1.0 and main):
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 from torch.nn.functional import linear, relu
@@ -138,21 +138,12 @@ def coba_lif_step(
     g_i = g_i - p.dt * p.tau_syn_inh_inv * g_i
     dv = p.g_l * (p.v_rest - v) + g_e * (p.e_rev_E - v) + g_i * (p.e_rev_I - v)
     v_d = v + p.dt * p.c_m_inv * dv                             # decayed conductances, old v
-    z = spikeplug.threshold(v_d - p.v_thresh, p.method, p.alpha)
-    z_r = z.detach() if detach_reset else z
-    v_n = (1.0 - z_r) * v_d + z_r * p.v_reset                   # reset
+    z, v_n = spikeplug.spike_and_reset(v_d, p.v_thresh, p.v_reset, p, detach_reset=detach_reset)  # spike and reset
     return z, CobaLIFFeedForwardState(v_n, g_e, g_i)
 
 
-def coba_lif_initial_state(
-    shape: tuple[int, ...], p: CobaLIFParameters, dtype: torch.dtype, device: Any
-) -> CobaLIFFeedForwardState:
-    """Rest: ``v = v_rest`` (not 0 mV), ``g_e = g_i = 0``."""
-    return CobaLIFFeedForwardState(
-        v=spikeplug.state_tensor(shape, p.v_rest, dtype, device, field="v_rest"),
-        g_e=torch.zeros(shape, dtype=dtype, device=device),
-        g_i=torch.zeros(shape, dtype=dtype, device=device),
-    )
+#: Rest: ``v = v_rest`` (not 0 mV), ``g_e = g_i = 0``.
+coba_lif_initial_state = spikeplug.RestState(CobaLIFFeedForwardState, {"v": "v_rest"})
 
 
 MODEL = spikeplug.NeuronModel(

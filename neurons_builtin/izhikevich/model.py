@@ -109,20 +109,14 @@ def izhikevich_step(
     v_d = v + h * (p.sq * v**2 + p.mn * v + p.bias - u + input)     # voltage update
     u_d = u + h * p.a * (p.b * v - u)                               # recovery update, old v and u
     z = spikeplug.threshold(v_d - p.v_th, p.method, p.alpha)        # strict threshold, surrogate backward
-    z_r = z.detach() if detach_reset else z
-    v_n = (1.0 - z_r) * v_d + z_r * p.c                             # reset of v
+    z_r = z.detach() if detach_reset else z                         # detached in the reset and the jump alike
+    v_n = spikeplug.reset_value(z_r, v_d, p.c)                      # reset of v
     u_n = u_d + z_r * p.d                                           # jump of u
     return z, IzhikevichState(v_n, u_n)
 
 
-def izhikevich_initial_state(
-    shape: tuple[int, ...], p: IzhikevichParameters, dtype: torch.dtype, device: Any
-) -> IzhikevichState:
-    """The preset's initial conditions: ``v = v_init``, ``u = u_init`` (fresh full-shape tensors)."""
-    return IzhikevichState(
-        v=spikeplug.state_tensor(shape, p.v_init, dtype, device, field="v_init"),
-        u=spikeplug.state_tensor(shape, p.u_init, dtype, device, field="u_init"),
-    )
+#: The preset's initial conditions: ``v = v_init``, ``u = u_init`` (fresh full-shape tensors).
+izhikevich_initial_state = spikeplug.RestState(IzhikevichState, {"v": "v_init", "u": "u_init"})
 
 
 class IzhikevichSpikingBehavior(NamedTuple):

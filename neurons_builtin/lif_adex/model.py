@@ -39,7 +39,7 @@ with ``dt = 1`` (ms).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -86,22 +86,13 @@ def lif_adex_step(
     v_d = v + p.dt * p.tau_mem_inv * ((p.v_leak - v) + spike_current + i_j - a)
     i_n = i_j - p.dt * p.tau_syn_inv * i_j                      # synaptic decay
     a_d = a + p.dt * p.tau_ada_inv * (p.adaptation_current * (v - p.v_leak) - a)  # old v and a
-    z = spikeplug.threshold(v_d - p.v_th, p.method, p.alpha)    # strict threshold, surrogate backward
-    z_r = z.detach() if detach_reset else z
-    v_n = (1.0 - z_r) * v_d + z_r * p.v_reset                   # reset
-    a_n = a_d + z * p.adaptation_spike                          # spike-triggered adaptation
+    z, v_n = spikeplug.spike_and_reset(v_d, p.v_th, p.v_reset, p, detach_reset=detach_reset)  # strict threshold, reset
+    a_n = a_d + z * p.adaptation_spike                          # spike-triggered adaptation, z never detached
     return z, LIFAdExFeedForwardState(v_n, i_n, a_n)
 
 
-def lif_adex_initial_state(
-    shape: tuple[int, ...], p: LIFAdExParameters, dtype: torch.dtype, device: Any
-) -> LIFAdExFeedForwardState:
-    """Rest: ``v = v_leak``, ``i = a = 0``."""
-    return LIFAdExFeedForwardState(
-        v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"),
-        i=torch.zeros(shape, dtype=dtype, device=device),
-        a=torch.zeros(shape, dtype=dtype, device=device),
-    )
+#: Rest: ``v = v_leak``, ``i = a = 0``.
+lif_adex_initial_state = spikeplug.RestState(LIFAdExFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

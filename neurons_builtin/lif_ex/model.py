@@ -32,7 +32,7 @@ preset keeps delta_T = 0.5.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -72,20 +72,12 @@ def lif_ex_step(
     spike_current = p.delta_T * torch.exp((v - p.v_th) / p.delta_T)
     v_d = v + p.dt * p.tau_mem_inv * ((p.v_leak - v) + spike_current + i_j)
     i_n = i_j - p.dt * p.tau_syn_inv * i_j                      # synaptic decay
-    z = spikeplug.threshold(v_d - p.v_th, p.method, p.alpha)    # strict threshold, surrogate backward
-    z_r = z.detach() if detach_reset else z
-    v_n = (1.0 - z_r) * v_d + z_r * p.v_reset                   # reset
+    z, v_n = spikeplug.spike_and_reset(v_d, p.v_th, p.v_reset, p, detach_reset=detach_reset)  # strict threshold, reset
     return z, LIFExFeedForwardState(v_n, i_n)
 
 
-def lif_ex_initial_state(
-    shape: tuple[int, ...], p: LIFExParameters, dtype: torch.dtype, device: Any
-) -> LIFExFeedForwardState:
-    """Rest: ``v = v_leak``, ``i = 0``."""
-    return LIFExFeedForwardState(
-        v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"),
-        i=torch.zeros(shape, dtype=dtype, device=device),
-    )
+#: Rest: ``v = v_leak``, ``i = 0``.
+lif_ex_initial_state = spikeplug.RestState(LIFExFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

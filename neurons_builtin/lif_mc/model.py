@@ -38,7 +38,6 @@ Differences from Norse (1.1.0 and main):
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch.nn.functional import linear
@@ -48,7 +47,6 @@ from spikeplug.neurons_builtin.lif.model import (
     LIFFeedForwardState,
     LIFParameters,
     LIFState,
-    lif_initial_state,
     lif_step,
 )
 
@@ -97,11 +95,8 @@ def lif_mc_step(
     return z, LIFFeedForwardState(v_n, i_n)
 
 
-def lif_mc_initial_state(
-    shape: tuple[int, ...], p: LIFMCParameters, dtype: torch.dtype, device: Any
-) -> LIFFeedForwardState:
-    """Rest, as the LIF neuron: ``v = v_leak``, ``i = 0``."""
-    return lif_initial_state(shape, p, dtype, device)
+#: Rest, as the LIF neuron: ``v = v_leak``, ``i = 0``.
+lif_mc_initial_state = spikeplug.RestState(LIFFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

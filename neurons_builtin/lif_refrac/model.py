@@ -43,13 +43,13 @@ Differences from Norse (1.1.0 and main), none of which changes forward values:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 import spikeplug
 from spikeplug import non_negative, param
-from spikeplug.neurons_builtin.lif.model import LIFFeedForwardState, LIFParameters, lif_initial_state, lif_step
+from spikeplug.neurons_builtin.lif.model import LIFFeedForwardState, LIFParameters, lif_step
 
 
 @spikeplug.parameters
@@ -87,16 +87,12 @@ def lif_refrac_step(
     m = spikeplug.threshold(rho, p.method, p.alpha)             # 1 while refractory
     v_n = (1.0 - m) * v_l + m * v                               # frozen potential
     z = (1.0 - m) * z_l                                         # no spike while refractory
-    rho_n = (1.0 - z) * torch.relu(rho - m) + z * p.rho_reset   # count down, restart on a spike
+    rho_n = spikeplug.reset_value(z, torch.relu(rho - m), p.rho_reset)  # count down, restart on a spike
     return z, LIFRefracFeedForwardState(v_n, i_l, rho_n)
 
 
-def lif_refrac_initial_state(
-    shape: tuple[int, ...], p: LIFRefracParameters, dtype: torch.dtype, device: Any
-) -> LIFRefracFeedForwardState:
-    """Rest, not refractory: ``v = v_leak``, ``i = 0``, ``rho = 0``."""
-    v, i = lif_initial_state(shape, p, dtype, device)
-    return LIFRefracFeedForwardState(v, i, torch.zeros(shape, dtype=dtype, device=device))
+#: Rest, not refractory: ``v = v_leak``, ``i = 0``, ``rho = 0``.
+lif_refrac_initial_state = spikeplug.RestState(LIFRefracFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

@@ -40,7 +40,7 @@ scale). Norse's modules take ``adjoint=``; the adjoint gradients are out of scop
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -91,22 +91,15 @@ def lsnn_step(
     i_d = i - p.dt * p.tau_syn_inv * i                          # synaptic decay
     b_d = b + p.dt * p.tau_adapt_inv * (p.v_th - b)             # threshold relaxes towards v_th
     z = spikeplug.threshold(v_d - b_d, p.method, p.alpha)       # strict threshold, surrogate backward
-    z_r = z.detach() if detach_reset else z
-    v_n = (1.0 - z_r) * v_d + z_r * p.v_reset                   # reset
+    z_r = z.detach() if detach_reset else z                     # detached in the reset and the jump alike
+    v_n = spikeplug.reset_value(z_r, v_d, p.v_reset)            # reset
     b_n = b_d + z_r * p.beta                                    # adaptation jump
     i_n = i_d + input                                           # input jump, one step late (reference order)
     return z, LSNNFeedForwardState(v_n, i_n, b_n)
 
 
-def lsnn_initial_state(
-    shape: tuple[int, ...], p: LSNNParameters, dtype: torch.dtype, device: Any
-) -> LSNNFeedForwardState:
-    """Rest: ``v = v_leak``, ``i = 0``, threshold ``b = v_th``."""
-    return LSNNFeedForwardState(
-        v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"),
-        i=torch.zeros(shape, dtype=dtype, device=device),
-        b=spikeplug.state_tensor(shape, p.v_th, dtype, device, field="v_th"),
-    )
+#: Rest: ``v = v_leak``, ``i = 0``, threshold ``b = v_th``.
+lsnn_initial_state = spikeplug.RestState(LSNNFeedForwardState, {"v": "v_leak", "b": "v_th"})
 
 
 MODEL = spikeplug.NeuronModel(
