@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import BackendError, FusedKernel, backend
 from .containers import Lift, SequentialState, is_stateful
-from .errors import InputShapeError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
+from .conv import LConv2d
+from .errors import InputShapeError, InputValueError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
 from .model import (
     Encoder,
     NeuronModel,
@@ -55,6 +56,7 @@ from .params import (
     positive,
 )
 from .presets import PresetModuleSet
+from .regularization import RegularizationCell, spike_accumulator, voltage_accumulator
 from .reset import reset_subtract, reset_value, spike_and_reset
 from .surrogates import Surrogate, get_surrogate, threshold
 
@@ -70,6 +72,8 @@ __all__ = [
     "backend",
     "Encoder",
     "InputShapeError",
+    "InputValueError",
+    "LConv2d",
     "Lift",
     "ModuleSet",
     "NeuronCell",
@@ -83,6 +87,7 @@ __all__ = [
     "ParamInfo",
     "ParameterError",
     "PresetModuleSet",
+    "RegularizationCell",
     "RestState",
     "Parameters",
     "SequentialState",
@@ -111,9 +116,11 @@ __all__ = [
     "reset_subtract",
     "reset_value",
     "spike_and_reset",
+    "spike_accumulator",
     "stack_states",
     "state_tensor",
     "threshold",
+    "voltage_accumulator",
 ]
 
 

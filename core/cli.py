@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import demo as _demo
 from .errors import SpikeplugError
 
 __all__ = ["main", "COMMANDS"]
@@ -114,6 +115,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "models": ("list registered neuron models, encoders and surrogate methods", _add_models, cmd_models),
     "plugins": ("list plugins, with the error of each one that failed", _add_json, cmd_plugins),
     "describe": ("show a model's parameters, defaults, units and origin", _add_describe, cmd_describe),
+    "demo": ("train a small spiking network on scikit-learn's 8x8 digits", _demo.add_arguments, _demo.command),
 }
 
 

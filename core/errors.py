@@ -22,6 +22,10 @@ class InputShapeError(SpikeplugError, ValueError):
     """An input tensor has a shape that the module cannot take."""
 
 
+class InputValueError(SpikeplugError, ValueError):
+    """An input tensor holds values outside the range a module accepts (e.g. rates above 1)."""
+
+
 class StateError(SpikeplugError, ValueError):
     """A state passed to a module does not fit the module or its input."""
 

@@ -1,0 +1,124 @@
+"""What encoders share: argument checks and the rate parameters.
+
+Imported by the encoder packages' model code only (never by their ``plugin`` modules), so
+plugin registration stays cheap.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import torch
+
+from .errors import InputShapeError, InputValueError, ParameterError
+from .params import Parameters, param, parameters, positive
+
+__all__ = [
+    "RateParameters",
+    "RateStepParameters",
+    "positive_int",
+    "sequence_length",
+    "as_input",
+    "check_generator",
+    "check_values",
+    "spike_probability",
+    "given",
+]
+
+
+@parameters
+class RateParameters(Parameters):
+    """Parameters of the rate (Poisson) encoders that produce a sequence."""
+
+    f_max: float = param(100.0, unit="Hz", doc="firing rate of an input of 1", validator=positive())
+
+
+@parameters
+class RateStepParameters(RateParameters):
+    """Parameters of the one-step rate encoders (the reference's default ``f_max`` is 1000 Hz there)."""
+
+    f_max: float = param(1000.0, unit="Hz", doc="firing rate of an input of 1", validator=positive())
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword overrides that were actually given (``None`` means "not given")."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def positive_int(value: Any, *, owner: str, name: str, meaning: str) -> int:
+    """``value`` as a positive ``int``, or a :class:`ParameterError` naming ``name``."""
+    if not isinstance(value, bool):
+        try:
+            n = operator.index(value)
+        except TypeError:
+            n = None
+        if n is not None and n > 0:
+            return n
+    raise ParameterError(f"{owner}: {name} must be a positive int ({meaning}), got {value!r}")
+
+
+def sequence_length(value: Any, owner: str) -> int:
+    """``seq_length`` as a positive ``int``, or a :class:`ParameterError` naming it."""
+    return positive_int(value, owner=owner, name="seq_length", meaning="number of time steps")
+
+
+def as_input(x: Any, owner: str, name: str = "input") -> torch.Tensor:
+    """``x`` as a floating tensor (bool and integer tensors become float32)."""
+    if not isinstance(x, torch.Tensor):
+        raise InputShapeError(f"{owner}: {name} must be a torch.Tensor, got {type(x).__name__}")
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
+def check_generator(generator: Any, owner: str) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ParameterError(f"{owner}: generator must be a torch.Generator or None, got {type(generator).__name__}")
+    return generator
+
+
+def check_values(x: torch.Tensor, ok: torch.Tensor, *, owner: str, name: str, expected: str, hint: str = "") -> None:
+    """Raise :class:`~spikeplug.InputValueError` unless ``ok`` (a mask broadcasting with ``x``)
+    holds everywhere; the message names the argument, an offending value, how many elements
+    are outside and the valid range ``expected``. One host synchronisation when all is well."""
+    if bool(ok.all()):
+        return
+    bad = torch.broadcast_to(x, ok.shape)[~ok]
+    nan = torch.isnan(bad)
+    example = bad[nan][0].item() if bool(nan.any()) else bad[bad.abs().argmax()].item()  # the worst offender
+    raise InputValueError(
+        f"{owner}: {name} must be {expected}; got {example!r} "
+        f"({bad.numel()} of {ok.numel()} elements outside){'; ' + hint if hint else ''}"
+    )
+
+
+def spike_probability(
+    x: torch.Tensor, p: RateParameters, *, owner: str, name: str, signed: bool = False
+) -> torch.Tensor:
+    """``dt · f_max · x`` (``|x|`` when ``signed``), checked to be a probability.
+
+    The reference neither clips nor checks: a value above 1 saturates (a spike at every
+    step) and a negative one never fires, both silently. Here they are errors.
+    """
+    gain = p.dt * p.f_max
+    magnitude = x.abs() if signed else x
+    prob = gain * magnitude
+    # a relative slack of 1e-6 lets x = 1 / (dt·f_max) through despite rounding
+    ok = (prob >= 0) & (prob <= 1.0 + 1e-6)
+    if isinstance(gain, torch.Tensor) and gain.numel() > 1:
+        limit = "1 / (dt·f_max) element-wise"
+    else:
+        limit = f"{1.0 / float(gain):.6g}"
+    interval = f"[-{limit}, {limit}]" if signed else f"[0, {limit}]"
+    expected = (
+        f"in {interval}, so that the spike probability per step dt·f_max·{'|x|' if signed else 'x'} "
+        f"(dt={_show(p.dt)} s, f_max={_show(p.f_max)} Hz) lies in [0, 1]"
+    )
+    check_values(x, ok, owner=owner, name=name, expected=expected, hint="scale the input or lower f_max")
+    return prob
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"{value.item():g}" if value.numel() == 1 else f"a tensor of shape {tuple(value.shape)}"
+    return f"{value:g}"
+

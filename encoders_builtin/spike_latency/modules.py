@@ -1,0 +1,59 @@
+"""Spike-latency encoder modules; equations and differences from the reference in :mod:`.model`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+import spikeplug
+
+from spikeplug.encoding import given
+from .model import CONSTANT_CURRENT_LIF, first_spikes
+
+__all__ = ["SpikeLatencyEncoder", "SpikeLatencyLIFEncoder"]
+
+
+class SpikeLatencyEncoder(nn.Module):
+    """Keep only the first spike of every neuron in spike trains ``(T, ...)``; same shape.
+
+    >>> SpikeLatencyEncoder()(torch.ones(3, 2))
+    tensor([[1., 1.],
+            [0., 0.],
+            [0., 0.]])
+    """
+
+    def forward(self, input_spikes: torch.Tensor) -> torch.Tensor:
+        return first_spikes(input_spikes, owner=type(self).__name__)
+
+
+class SpikeLatencyLIFEncoder(nn.Module):
+    """Constant currents ``I`` to the first spikes ``(seq_length, *I.shape)`` of LIF neurons.
+
+    ``SpikeLatencyLIFEncoder(seq_length, p=LIFParameters(), dt=0.001)`` as in the reference,
+    LIF keyword overrides too. :attr:`encoder` is the ``constant_current_lif`` encoder (from
+    the registry) whose spike trains are reduced to their first spikes.
+
+    >>> SpikeLatencyLIFEncoder(4)(torch.tensor([1.0, 16.0]))
+    tensor([[0., 1.],
+            [0., 0.],
+            [0., 0.],
+            [0., 0.]])
+    """
+
+    def __init__(self, seq_length: int, p: Any = None, dt: float | None = None, **overrides: Any):
+        super().__init__()
+        self.encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=seq_length, p=p, **overrides, **given(dt=dt))
+
+    @property
+    def seq_length(self) -> int:
+        return self.encoder.seq_length
+
+    @property
+    def p(self) -> Any:
+        """The LIF parameters."""
+        return self.encoder.p
+
+    def forward(self, input_current: torch.Tensor) -> torch.Tensor:
+        return first_spikes(self.encoder(input_current), owner=type(self).__name__, checked=True)

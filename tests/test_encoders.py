@@ -1,0 +1,308 @@
+"""Builtin encoders: reference regressions (norse-models.md §2), shapes, dtypes, registry, errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+
+import spikeplug
+from spikeplug.encoding import RateParameters
+from spikeplug.encoders_builtin.constant_current_lif import ConstantCurrentLIFEncoder, constant_current_lif_encode
+from spikeplug.encoders_builtin.poisson import PoissonEncoder, PoissonEncoderStep, poisson_encode, poisson_encode_step
+from spikeplug.encoders_builtin.population import PopulationEncoder, population_encode
+from spikeplug.encoders_builtin.signed_poisson import (
+    SignedPoissonEncoder,
+    SignedPoissonEncoderStep,
+    signed_poisson_encode,
+    signed_poisson_encode_step,
+)
+from spikeplug.encoders_builtin.spike_latency import (
+    SpikeLatencyEncoder,
+    SpikeLatencyLIFEncoder,
+    spike_latency_encode,
+    spike_latency_lif_encode,
+)
+from spikeplug.neurons_builtin.lif import LIFParameters
+
+from conftest import assert_close
+
+CURRENTS = torch.tensor([2.0, 4.0, 8.0, 16.0])
+
+
+def seeded(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ------------------------------------------------------------------ registry
+def test_every_encoder_is_registered_by_its_plugin():
+    """The eight encoder names are registered, each by the plugin (entry point) of its package."""
+    expected = {
+        "constant_current_lif": "constant_current_lif",
+        "poisson": "poisson",
+        "poisson_step": "poisson",
+        "signed_poisson": "signed_poisson",
+        "signed_poisson_step": "signed_poisson",
+        "population": "population",
+        "spike_latency": "spike_latency",
+        "spike_latency_lif": "spike_latency",
+    }
+    entries = {e.name: e for e in spikeplug.registry.entries(kind="encoder")}
+    for name, plugin in expected.items():
+        assert entries[name].plugin == plugin and entries[name].distribution == "spikeplug", name
+
+
+def test_create_by_name_gives_the_module_classes():
+    """spikeplug.create builds each encoder from its registry name with the reference's arguments."""
+    made = {
+        "constant_current_lif": (ConstantCurrentLIFEncoder, dict(seq_length=4)),
+        "poisson": (PoissonEncoder, dict(seq_length=4, f_max=50.0)),
+        "poisson_step": (PoissonEncoderStep, {}),
+        "signed_poisson": (SignedPoissonEncoder, dict(seq_length=4)),
+        "signed_poisson_step": (SignedPoissonEncoderStep, {}),
+        "population": (PopulationEncoder, dict(out_features=5)),
+        "spike_latency": (SpikeLatencyEncoder, {}),
+        "spike_latency_lif": (SpikeLatencyLIFEncoder, dict(seq_length=4)),
+    }
+    for name, (cls, kwargs) in made.items():
+        assert type(spikeplug.create(name, **kwargs)) is cls, name
+
+
+def test_describe_shows_encoder_parameters_with_units():
+    """describe lists an encoder's parameters with unit and default (f_max in Hz, 100 / 1000 for the step form)."""
+    params = {p.name: p for p in spikeplug.describe("poisson").parameters}
+    assert params["f_max"].unit == "Hz" and params["f_max"].default == 100.0 and params["dt"].unit == "s"
+    assert {p.name: p.default for p in spikeplug.describe("poisson_step").parameters}["f_max"] == 1000.0
+    assert "tau_mem_inv" in {p.name for p in spikeplug.describe("constant_current_lif").parameters}
+
+
+# ------------------------------------------------------------------ constant current LIF
+def test_constant_current_rows_match_reference(reference):
+    """constant_current_lif_encode([2,4,8,16], 5) gives the reference's spike rows (case M_constant_current)."""
+    expected = torch.tensor(reference["forward"]["M_constant_current"]).reshape(5, 4)
+    assert torch.equal(constant_current_lif_encode(CURRENTS, 5), expected)
+    assert torch.equal(ConstantCurrentLIFEncoder(5)(CURRENTS), expected)
+    assert torch.equal(spikeplug.create("constant_current_lif", seq_length=5)(CURRENTS), expected)
+
+
+def test_constant_current_first_spike_matches_lif_current_encoder(reference):
+    """A current of 1.5 first reaches threshold at step 11 and then restarts from v_reset (case N)."""
+    expected = reference["forward"]["N_lif_current_encoder_x1.5"]["z"]
+    assert_close(constant_current_lif_encode(torch.tensor([1.5]), 12)[:, 0], expected, what="z")
+
+
+def test_constant_current_extremes():
+    """Zero current never spikes; a huge current spikes at every step (the reference test's two limits)."""
+    assert constant_current_lif_encode(torch.zeros(3, 4), 10).sum() == 0
+    assert torch.equal(constant_current_lif_encode(torch.full((3, 4), 1e4), 10), torch.ones(10, 3, 4))
+
+
+def test_constant_current_starts_at_zero_not_v_leak():
+    """v starts at 0 (as the reference), not at v_leak: with v_leak 0.9 and I 0.2, v = 1.1·(1 − 0.9^t)
+    first exceeds 1 at t = 23 (from v_leak it would be t = 7)."""
+    z = constant_current_lif_encode(torch.tensor([0.2]), 30, v_leak=0.9)
+    assert int(z[:, 0].argmax()) + 1 == 23
+
+
+def test_lif_encoders_take_lif_parameters_and_the_registry_step():
+    """LIF encoders take LIFParameters as p= and keyword overrides (dt too), and run a LIF cell from the registry."""
+    enc = ConstantCurrentLIFEncoder(8, LIFParameters(v_th=2.0), dt=0.002)
+    assert enc.p.v_th == 2.0 and enc.p.dt == 0.002
+    assert isinstance(enc.neuron, spikeplug.registry.factory("lif").cell)
+    # doubled dt doubles the gain per step: I = 4 spikes at step 2 (0.8, then 0.8·0.8 + 0.8 = 1.44 > 1)
+    assert torch.equal(ConstantCurrentLIFEncoder(2, dt=0.002)(torch.tensor([4.0]))[:, 0], torch.tensor([0.0, 1.0]))
+    slow = constant_current_lif_encode(torch.tensor([4.0]), 3, tau_mem_inv=10.0)
+    assert slow.sum() == 0  # gain 0.01 per step: v = 0.04, 0.0796, ...
+
+
+def test_lif_encoder_gradient_flows_through_surrogate():
+    """Spikes of the LIF encoders carry the surrogate gradient back to the input current."""
+    current = torch.tensor([0.9, 1.5, 3.0], requires_grad=True)
+    constant_current_lif_encode(current, 12).sum().backward()
+    assert current.grad is not None and bool((current.grad > 0).all())
+
+
+# ------------------------------------------------------------------ spike latency
+def test_spike_latency_lif_rows_match_reference(reference):
+    """spike_latency_lif_encode([2,4,8,16], 5) keeps each neuron's first spike only (case M_spike_latency_lif)."""
+    expected = torch.tensor(reference["forward"]["M_spike_latency_lif"]).reshape(5, 4)
+    assert torch.equal(spike_latency_lif_encode(CURRENTS, 5), expected)
+    assert torch.equal(SpikeLatencyLIFEncoder(5)(CURRENTS), expected)
+
+
+def test_spike_latency_lif_one_spike_per_neuron():
+    """Every neuron whose current reaches threshold spikes exactly once."""
+    z = SpikeLatencyLIFEncoder(50)(torch.linspace(1.5, 30.0, 20).reshape(4, 5))
+    assert torch.equal(z.sum(0), torch.ones(4, 5))
+
+
+def test_spike_latency_encode_keeps_first_spike():
+    """spike_latency_encode zeroes everything after an element's first non-zero value; shape and dtype kept."""
+    x = torch.tensor([[0, 1, 0], [1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=torch.float64)
+    expected = torch.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1]], dtype=torch.float64)
+    out = spike_latency_encode(x)
+    assert torch.equal(out, expected) and out.dtype == torch.float64
+    assert torch.equal(SpikeLatencyEncoder()(x.bool()), expected.bool())
+    assert torch.equal(spike_latency_encode(torch.tensor([[0.0], [2.0], [3.0]])), torch.tensor([[0.0], [2.0], [0.0]]))
+
+
+def test_spike_latency_encode_rejects_negative_values():
+    """Negative values have no first-spike meaning: the error names the argument, the value and the range."""
+    expected = r"input_spikes must be spikes or spike counts \(values >= 0\); got -1.0"
+    with pytest.raises(spikeplug.InputValueError, match=expected):
+        spike_latency_encode(torch.tensor([[0.0, -1.0]]))
+    with pytest.raises(spikeplug.InputShapeError, match="time-first"):
+        SpikeLatencyEncoder()(torch.tensor(1.0))
+
+
+# ------------------------------------------------------------------ population
+@pytest.mark.parametrize(
+    ("case", "values", "k", "scale"),
+    [
+        ("M_population_0_05_1_k3", [0.0, 0.5, 1.0], 3, None),
+        ("M_population_0_1_2_k5", [0.0, 1.0, 2.0], 5, None),
+        ("M_population_scale2_k4", [0.0, 1.0], 4, 2.0),
+    ],
+)
+def test_population_matrices_match_reference(reference, case, values, k, scale):
+    """population_encode gives the reference's Gaussian tuning matrices (distances times scale)."""
+    expected = torch.tensor(reference["forward"][case]).reshape(len(values), k)
+    x = torch.tensor(values)
+    assert_close(population_encode(x, k, scale=scale), expected, what=case)
+    assert_close(PopulationEncoder(k, scale=scale)(x), expected, what=case)
+
+
+def test_population_explicit_scale_hand_values():
+    """population_encode([0, 2], 3) (scale = max = 2) is [[1, e^-1, e^-4], [e^-4, e^-1, 1]]."""
+    e = torch.exp(torch.tensor([0.0, -1.0, -4.0]))
+    assert_close(population_encode(torch.tensor([0.0, 2.0]), 3), torch.stack([e, e.flip(0)]))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (10, 2, 3)])
+def test_population_output_shape(shape):
+    """The population axis is appended last: (*S) -> (*S, out_features), no time dimension."""
+    assert PopulationEncoder(8, scale=1.0)(torch.rand(shape)).shape == (*shape, 8)
+
+
+def test_population_bad_arguments():
+    """scale must be None or > 0; scale=None needs a positive input maximum; out_features a positive int."""
+    with pytest.raises(spikeplug.ParameterError, match=r"PopulationParameters.scale must be finite and > 0, got 0"):
+        PopulationEncoder(3, scale=0.0)
+    with pytest.raises(spikeplug.InputValueError, match=r"input_values.max\(\), which must be > 0.*got 0.0"):
+        population_encode(torch.zeros(4), 3)
+    with pytest.raises(spikeplug.ParameterError, match="out_features must be a positive int .* got 0"):
+        population_encode(torch.ones(2), 0)
+
+
+# ------------------------------------------------------------------ Poisson
+def test_poisson_seeded_is_bit_exact(reference):
+    """With Generator().manual_seed(0), poisson_encode([0, .5, 1], 5, f_max=1000) equals the reference (M_poisson_seed0)
+    and is rand(5, 3) < x with the same generator (M_rand_seed0_same_shape)."""
+    x = torch.tensor([0.0, 0.5, 1.0])
+    expected = torch.tensor(reference["forward"]["M_poisson_seed0"]).reshape(5, 3)
+    assert torch.equal(poisson_encode(x, 5, f_max=1000.0, generator=seeded()), expected)
+    assert torch.equal(PoissonEncoder(5, f_max=1000.0, generator=seeded())(x), expected)
+    assert torch.equal(PoissonEncoder(5, 1000.0)(x, generator=seeded()), expected)
+    u = torch.rand(5, 3, generator=seeded())
+    assert_close(u.reshape(-1), reference["forward"]["M_rand_seed0_same_shape"])
+    assert torch.equal((u < x).float(), expected)
+
+
+def test_poisson_step_draws_one_step():
+    """The step form draws rand(*x.shape) once per call, with f_max 1000 Hz by default."""
+    x = torch.tensor([[0.2, 0.9], [0.0, 1.0]])
+    expected = (torch.rand(2, 2, generator=seeded(3)) < x).float()
+    assert torch.equal(poisson_encode_step(x, generator=seeded(3)), expected)
+    assert torch.equal(PoissonEncoderStep(generator=seeded(3))(x), expected)
+    assert PoissonEncoderStep().p.f_max == 1000.0 and PoissonEncoder(3).p.f_max == 100.0
+
+
+def test_poisson_rate():
+    """The spike probability per step is dt·f_max·x: 0.25 with x = 0.5, f_max 500 Hz, dt 1 ms."""
+    z = poisson_encode(torch.full((200,), 0.5), 100, f_max=500.0, generator=seeded(1))
+    assert abs(z.mean().item() - 0.25) < 0.01
+
+
+def test_signed_poisson_is_sign_times_poisson_of_magnitude():
+    """signed_poisson_encode(x) = sign(x)·poisson_encode(|x|) draw for draw; values in {-1, 0, 1}."""
+    x = torch.tensor([[-1.0, -0.3, 0.0, 0.4, 1.0]])
+    z = signed_poisson_encode(x, 6, f_max=1000.0, generator=seeded(2))
+    assert torch.equal(z, torch.sign(x) * poisson_encode(x.abs(), 6, f_max=1000.0, generator=seeded(2)))
+    assert set(z.unique().tolist()) <= {-1.0, 0.0, 1.0} and z.shape == (6, 1, 5)
+    assert torch.equal(SignedPoissonEncoder(6, 1000.0, generator=seeded(2))(x), z)
+    step = signed_poisson_encode_step(x, generator=seeded(2))
+    assert torch.equal(step, SignedPoissonEncoderStep(generator=seeded(2))(x)) and step.shape == x.shape
+
+
+def test_random_encoders_differ_without_seed_and_repeat_with_seed():
+    """Unseeded draws differ from call to call; the same seed repeats the same spikes."""
+    x = torch.full((64,), 0.5)
+    enc = PoissonEncoder(20, f_max=1000.0)
+    assert not torch.equal(enc(x), enc(x))
+    assert torch.equal(enc(x, generator=seeded(5)), enc(x, generator=seeded(5)))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: poisson_encode(x, 3, f_max=1000.0),
+        lambda x: signed_poisson_encode(x, 3),
+        lambda x: constant_current_lif_encode(x, 3),
+        lambda x: spike_latency_lif_encode(x, 3),
+    ],
+    ids=["poisson", "signed_poisson", "constant_current_lif", "spike_latency_lif"],
+)
+def test_sequence_encoders_shape_and_dtype(make):
+    """Sequence encoders put time first, (seq_length, *S), in the input's floating dtype (float32 for ints)."""
+    x = torch.rand(2, 3, 4)
+    assert make(x).shape == (3, 2, 3, 4) and make(x).dtype == torch.float32
+    assert make(x.double()).dtype == torch.float64
+    assert make(torch.zeros(2, 3, dtype=torch.int64)).dtype == torch.float32
+
+
+def test_poisson_rejects_rates_outside_range():
+    """Rates whose probability dt·f_max·x leaves [0, 1] are errors naming x, the value and the valid range."""
+    with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[0, 10\].*got -0.5 \(1 of 3 elements outside"):
+        poisson_encode(torch.tensor([0.0, -0.5, 1.0]), 4)
+    with pytest.raises(spikeplug.InputValueError, match=r"PoissonEncoder: x must be in \[0, 1\].*=1000 Hz.*got 1.5"):
+        PoissonEncoder(4, f_max=1000.0)(torch.tensor([1.5, 0.2]))
+    with pytest.raises(spikeplug.InputValueError, match="got nan"):
+        poisson_encode_step(torch.tensor([float("nan")]))
+    with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[-1, 1\].*\|x\|.*got -2.0"):
+        SignedPoissonEncoder(4, f_max=1000.0)(torch.tensor([-2.0, 0.5]))
+    assert poisson_encode(torch.tensor([1.0]), 4, f_max=1000.0).sum() == 4  # the edge x = 1/(dt·f_max) is valid
+
+
+def test_encoder_parameters_are_validated():
+    """seq_length, f_max, dt and generator are checked on construction, naming the argument and value."""
+    with pytest.raises(spikeplug.ParameterError, match=r"PoissonEncoder: seq_length must be a positive int .*got 0"):
+        PoissonEncoder(0)
+    with pytest.raises(spikeplug.ParameterError, match="seq_length must be a positive int .*got True"):
+        ConstantCurrentLIFEncoder(True)
+    with pytest.raises(spikeplug.ParameterError, match=r"RateParameters.f_max must be finite and > 0, got -5.0"):
+        SignedPoissonEncoder(3, f_max=-5.0)
+    with pytest.raises(spikeplug.ParameterError, match=r"RateStepParameters.dt must be finite and > 0, got 0.0"):
+        poisson_encode_step(torch.ones(1), dt=0.0)
+    with pytest.raises(spikeplug.ParameterError, match="generator must be a torch.Generator or None, got int"):
+        PoissonEncoder(3, generator=0)
+    with pytest.raises(spikeplug.ParameterError, match=r"LIFParameters.tau_mem_inv must be finite and > 0"):
+        SpikeLatencyLIFEncoder(3, tau_mem_inv=-1.0)
+    with pytest.raises(spikeplug.ParameterError, match="has no parameter 'tau_memm_inv'. Did you mean 'tau_mem_inv'"):
+        ConstantCurrentLIFEncoder(3, tau_memm_inv=50.0)
+    assert PoissonEncoder(3, p=RateParameters(f_max=50.0)).p.f_max == 50.0
+
+
+def test_encoder_input_must_be_a_tensor():
+    """A non-tensor input is an error naming the argument."""
+    with pytest.raises(spikeplug.InputShapeError, match="input_current must be a torch.Tensor, got list"):
+        ConstantCurrentLIFEncoder(3)([1.0, 2.0])
+
+
+def test_encoders_pickle():
+    """Encoder modules (generator included) survive pickling and keep drawing the same numbers."""
+    enc = PoissonEncoder(4, f_max=1000.0, generator=seeded(7))
+    copy = pickle.loads(pickle.dumps(enc))
+    assert torch.equal(copy(torch.full((5,), 0.5)), enc(torch.full((5,), 0.5)))
+    lif = pickle.loads(pickle.dumps(SpikeLatencyLIFEncoder(5)))
+    assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
