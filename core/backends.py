@@ -8,7 +8,9 @@ A layer runs its model in one of two ways:
     one of the model's :class:`FusedKernel`\\ s, which runs the whole ``(T, ...)`` sequence
     in one call with its own backward;
 ``"auto"`` (default)
-    the first fused kernel that supports this model, parameters, dtype and device, else eager.
+    the first fused kernel that supports this model, parameters, dtype and device, else eager;
+    a kernel with ``min_steps`` is skipped for shorter sequences, where its fixed cost per
+    call exceeds the eager loop's (``"fused"`` runs it anyway).
 
 Choose per module (``LIF(backend="eager")``) or for a block of code
 (``with spikeplug.backend("eager"): ...``); a module's own non-``"auto"`` choice wins.
@@ -48,11 +50,13 @@ class FusedKernel:
         the eager step loop (forward values and gradients).
     :param supports: ``supports(inputs, state, p, *, detach_reset) -> None`` when the kernel can
         run, else a short reason (``"per-neuron tensor parameters"``, ``"float16"``...).
+    :param min_steps: ``"auto"`` uses the kernel only for sequences of at least this many steps.
     """
 
     name: str
     run: Callable[..., tuple[torch.Tensor, Any]]
     supports: Callable[..., str | None]
+    min_steps: int = 1
 
 
 def check_backend(name: str) -> str:
@@ -95,6 +99,10 @@ def select_kernel(
         reasons.append(f"model {model_name!r} has no fused kernel")
     else:
         for kernel in kernels:
+            steps = inputs.shape[0]
+            if requested == "auto" and steps < kernel.min_steps:
+                reasons.append(f"{kernel.name}: {steps} step(s) < min_steps={kernel.min_steps}, where eager is as fast")
+                continue
             why = kernel.supports(inputs, state, p, detach_reset=detach_reset)
             if why is None:
                 return kernel

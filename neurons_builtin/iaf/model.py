@@ -28,6 +28,8 @@ import torch
 import spikeplug
 from spikeplug import finite, param
 
+from .fused import KERNELS
+
 
 @spikeplug.parameters
 class IAFParameters(spikeplug.SpikingParameters):
@@ -75,4 +77,5 @@ MODEL = spikeplug.NeuronModel(
     step=iaf_step,
     initial_state=iaf_initial_state,
     recurrent_detach_reset=False,
+    fused=KERNELS,
 )

@@ -33,6 +33,8 @@ import torch
 import spikeplug
 from spikeplug import finite, param, positive
 
+from .fused import KERNELS
+
 
 @spikeplug.parameters
 class LIParameters(spikeplug.Parameters):
@@ -78,4 +80,5 @@ MODEL = spikeplug.NeuronModel(
     state=LIState,
     step=li_step,
     initial_state=li_initial_state,
+    fused=KERNELS,
 )

@@ -31,6 +31,8 @@ import torch
 import spikeplug
 from spikeplug import finite, param, positive
 
+from .fused import KERNELS
+
 
 @spikeplug.parameters
 class LIFParameters(spikeplug.SpikingParameters):
@@ -88,4 +90,5 @@ MODEL = spikeplug.NeuronModel(
     step=lif_step,
     initial_state=lif_initial_state,
     recurrent_detach_reset=True,
+    fused=KERNELS,
 )

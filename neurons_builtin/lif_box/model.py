@@ -29,6 +29,8 @@ import torch
 import spikeplug
 from spikeplug import finite, one_of, param, positive
 
+from .fused import KERNELS
+
 
 @spikeplug.parameters
 class LIFBoxParameters(spikeplug.SpikingParameters):
@@ -99,4 +101,5 @@ MODEL = spikeplug.NeuronModel(
     step=lif_box_step,
     initial_state=lif_box_initial_state,
     recurrent_detach_reset=False,
+    fused=KERNELS,
 )
