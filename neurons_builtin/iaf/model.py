@@ -21,7 +21,7 @@ values, v_reset −70 and v_th −55 (mV), so the neuron starts at −70.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -64,9 +64,8 @@ def iaf_step(
     return z, IAFFeedForwardState(v_n)
 
 
-def iaf_initial_state(shape: tuple[int, ...], p: IAFParameters, dtype: torch.dtype, device: Any) -> IAFFeedForwardState:
-    """``v = v_reset`` in a fresh tensor."""
-    return IAFFeedForwardState(v=spikeplug.state_tensor(shape, p.v_reset, dtype, device, field="v_reset"))
+#: Start at ``v = v_reset``.
+iaf_initial_state = spikeplug.RestState(IAFFeedForwardState, {"v": "v_reset"})
 
 
 MODEL = spikeplug.NeuronModel(

@@ -26,7 +26,7 @@ default ``dt`` = 1 ms each step is the same as Norse's with ``dt = 1`` (ms).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -66,12 +66,8 @@ def li_step(
     return v_n, LIState(v_n, i_n)
 
 
-def li_initial_state(shape: tuple[int, ...], p: LIParameters, dtype: torch.dtype, device: Any) -> LIState:
-    """Rest: ``v = v_leak``, ``i = 0``."""
-    return LIState(
-        v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"),
-        i=torch.zeros(shape, dtype=dtype, device=device),
-    )
+#: Rest: ``v = v_leak``, ``i = 0``.
+li_initial_state = spikeplug.RestState(LIState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

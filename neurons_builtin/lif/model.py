@@ -24,7 +24,7 @@ switches either way). Potentials and currents are in normalised units (v_th = 1)
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -74,12 +74,8 @@ def lif_step(
     return z, LIFFeedForwardState(v_n, i_n)
 
 
-def lif_initial_state(shape: tuple[int, ...], p: LIFParameters, dtype: torch.dtype, device: Any) -> LIFFeedForwardState:
-    """Rest: ``v = v_leak``, ``i = 0``."""
-    return LIFFeedForwardState(
-        v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"),
-        i=torch.zeros(shape, dtype=dtype, device=device),
-    )
+#: Rest: ``v = v_leak``, ``i = 0``.
+lif_initial_state = spikeplug.RestState(LIFFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(

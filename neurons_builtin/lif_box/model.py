@@ -22,7 +22,7 @@ own, the reference has no recurrent LIF box. Potentials are in normalised units.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
@@ -86,11 +86,8 @@ def lif_box_step(
     return z, LIFBoxFeedForwardState(v_n)
 
 
-def lif_box_initial_state(
-    shape: tuple[int, ...], p: LIFBoxParameters, dtype: torch.dtype, device: Any
-) -> LIFBoxFeedForwardState:
-    """Rest: ``v = v_leak``."""
-    return LIFBoxFeedForwardState(v=spikeplug.state_tensor(shape, p.v_leak, dtype, device, field="v_leak"))
+#: Rest: ``v = v_leak``.
+lif_box_initial_state = spikeplug.RestState(LIFBoxFeedForwardState, {"v": "v_leak"})
 
 
 MODEL = spikeplug.NeuronModel(
