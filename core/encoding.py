@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from .errors import InputShapeError, InputValueError, ParameterError
-from .params import Parameters, param, parameters, positive
+from .params import Parameters, build_parameters, param, parameters, positive
 
 __all__ = [
     "RateParameters",
@@ -122,3 +122,61 @@ def _show(value: Any) -> str:
         return f"{value.item():g}" if value.numel() == 1 else f"a tensor of shape {tuple(value.shape)}"
     return f"{value:g}"
 
+
+
+class RateEncoder(torch.nn.Module):
+    """Base of the rate encoders that make a sequence: ``seq_length``, ``f_max``, ``dt``
+    (or ``p=RateParameters(...)``) and an optional ``generator``; subclasses set
+    ``encode(x, seq_length, p, generator, owner=...)``."""
+
+    encode: Any
+
+    def __init__(
+        self,
+        seq_length: int,
+        f_max: float | None = None,
+        dt: float | None = None,
+        *,
+        p: RateParameters | None = None,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        owner = type(self).__name__
+        self.seq_length = sequence_length(seq_length, owner)
+        self.p = build_parameters(RateParameters, p, given(f_max=f_max, dt=dt))
+        self.generator = check_generator(generator, owner)
+
+    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        g = self.generator if generator is None else generator
+        return type(self).encode(x, self.seq_length, self.p, g, owner=type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"seq_length={self.seq_length}, p={self.p!r}"
+
+
+class RateEncoderStep(torch.nn.Module):
+    """Base of the one-step rate encoders (default ``f_max`` 1000 Hz, as in the reference);
+    subclasses set ``encode_step(x, p, generator, owner=...)``."""
+
+    encode_step: Any
+
+    def __init__(
+        self,
+        f_max: float | None = None,
+        dt: float | None = None,
+        *,
+        p: RateStepParameters | RateParameters | None = None,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        # defaults of the step form (f_max 1000 Hz); a given p may be either rate class
+        cls = RateStepParameters if p is None else RateParameters
+        self.p = build_parameters(cls, p, given(f_max=f_max, dt=dt))
+        self.generator = check_generator(generator, type(self).__name__)
+
+    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        g = self.generator if generator is None else generator
+        return type(self).encode_step(x, self.p, g, owner=type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p!r}"

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from spikeplug.params import build_parameters
-
-from spikeplug.encoding import RateParameters, RateStepParameters, check_generator, given, sequence_length
+from spikeplug.encoding import RateEncoder, RateEncoderStep
 from .model import encode, encode_step
 
 __all__ = ["SignedPoissonEncoder", "SignedPoissonEncoderStep"]
 
 
-class SignedPoissonEncoder(nn.Module):
+class SignedPoissonEncoder(RateEncoder):
     """Signed rates ``x`` to spike trains ``(seq_length, *x.shape)`` with values in {−1, 0, 1}.
 
     ``SignedPoissonEncoder(seq_length, f_max=100.0, dt=0.001)`` as in the reference, or with
@@ -26,48 +23,10 @@ class SignedPoissonEncoder(nn.Module):
             [-1.,  1.]])
     """
 
-    def __init__(
-        self,
-        seq_length: int,
-        f_max: float | None = None,
-        dt: float | None = None,
-        *,
-        p: RateParameters | None = None,
-        generator: torch.Generator | None = None,
-    ):
-        super().__init__()
-        owner = type(self).__name__
-        self.seq_length = sequence_length(seq_length, owner)
-        self.p = build_parameters(RateParameters, p, given(f_max=f_max, dt=dt))
-        self.generator = check_generator(generator, owner)
-
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        g = self.generator if generator is None else generator
-        return encode(x, self.seq_length, self.p, g, owner=type(self).__name__)
-
-    def extra_repr(self) -> str:
-        return f"seq_length={self.seq_length}, p={self.p!r}"
+    encode = staticmethod(encode)
 
 
-class SignedPoissonEncoderStep(nn.Module):
+class SignedPoissonEncoderStep(RateEncoderStep):
     """One step of signed Poisson spikes per call, same shape as the input (default ``f_max`` 1000 Hz)."""
 
-    def __init__(
-        self,
-        f_max: float | None = None,
-        dt: float | None = None,
-        *,
-        p: RateParameters | None = None,
-        generator: torch.Generator | None = None,
-    ):
-        super().__init__()
-        cls = RateStepParameters if p is None else RateParameters  # step defaults; a given p may be either class
-        self.p = build_parameters(cls, p, given(f_max=f_max, dt=dt))
-        self.generator = check_generator(generator, type(self).__name__)
-
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        g = self.generator if generator is None else generator
-        return encode_step(x, self.p, g, owner=type(self).__name__)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p!r}"
+    encode_step = staticmethod(encode_step)
