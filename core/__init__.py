@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 from .backends import BackendError, FusedKernel, backend
 from .containers import Lift, SequentialState, is_stateful
 from .conv import LConv2d
-from .errors import InputShapeError, InputValueError, ParameterError, SpikeplugError, SpikeplugWarning, StateError
+from .anomaly import detect_anomaly
+from .errors import (
+    InputShapeError,
+    InputValueError,
+    NonFiniteError,
+    ParameterError,
+    SpikeplugError,
+    SpikeplugWarning,
+    StabilityWarning,
+    StateError,
+)
 from .model import (
     Encoder,
     NeuronModel,
@@ -40,6 +50,7 @@ from .modules import (
     NeuronRecurrent,
     NeuronRecurrentCell,
     build_modules,
+    parameters_without_gradient,
 )
 from .params import (
     ParamInfo,
@@ -98,6 +109,10 @@ __all__ = [
     "Surrogate",
     "build_modules",
     "build_parameters",
+    "detect_anomaly",
+    "NonFiniteError",
+    "parameters_without_gradient",
+    "StabilityWarning",
     "create",
     "describe",
     "finite",

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .checks import flag
 from .errors import InputShapeError, StateError
 
 __all__ = ["is_stateful", "Lift", "SequentialState"]
@@ -85,7 +86,7 @@ class SequentialState(nn.Sequential):
 
     def __init__(self, *modules: nn.Module, return_hidden: bool = False):
         super().__init__(*modules)
-        self.return_hidden = bool(return_hidden)
+        self.return_hidden = flag(return_hidden, name="return_hidden", owner="SequentialState")
         self._state_hooks: list[Any] = []
 
     @property

@@ -32,3 +32,12 @@ class StateError(SpikeplugError, ValueError):
 
 class SpikeplugWarning(UserWarning):
     """Root of the warnings spikeplug emits."""
+
+
+class StabilityWarning(SpikeplugWarning):
+    """Legal parameter values that make the simulation or its gradients unstable
+    (an Euler step too large for a time constant, a very steep surrogate)."""
+
+
+class NonFiniteError(SpikeplugError, FloatingPointError):
+    """Anomaly detection (:func:`spikeplug.detect_anomaly`) found a non-finite value."""

@@ -129,10 +129,16 @@ def state_tensor(
     shape: Sequence[int], value: Any, dtype: torch.dtype, device: torch.device, *, field: str = "value"
 ) -> torch.Tensor:
     """A fresh full-shape state tensor filled with ``value`` (a float or a tensor that
-    broadcasts to ``shape``, e.g. a per-neuron ``v_leak``), detached from any graph."""
+    broadcasts to ``shape``, e.g. a per-neuron ``v_leak``).
+
+    The tensor is new memory (never the parameter itself), but it stays a differentiable
+    function of a parameter that requires grad: a learnable ``v_leak`` that is also the
+    rest potential gets the gradient of both of its roles. For parameters without
+    gradient (the usual case) the state does not require grad.
+    """
     if not isinstance(value, torch.Tensor):
         return torch.full(tuple(shape), float(value), dtype=dtype, device=device)
-    v = value.detach().to(device=device, dtype=dtype)
+    v = value.to(device=device, dtype=dtype)
     try:
         return torch.broadcast_to(v, tuple(shape)).clone()
     except RuntimeError:

@@ -12,8 +12,19 @@ recurrent          ``(T, *B, input_size)``          ``(z (T, *B, hidden), final_
 =================  ==============================  ======================================
 
 * The initial state is built lazily from the first input: full shape, the input's device,
-  the input's floating dtype (float32 for bool or integer input), no gradient. Pass a
-  state to start elsewhere (or to get gradients with respect to it).
+  the input's floating dtype (float32 for bool or integer input). It is not a leaf that
+  requires grad (pass a state to start elsewhere, or to get gradients with respect to
+  it), but it stays a function of the parameters it is built from, so a learnable
+  ``v_leak`` gets the gradient of its role as the rest potential too.
+* Before the first step on an input, parameters and a given state are checked against
+  it (:mod:`spikeplug.checks`): per-neuron values must broadcast to the population without
+  enlarging it and have the input's dtype and device; a state must have the population's
+  shape, dtype and device. Nothing is silently broadcast or retyped.
+* ``learnable=`` names parameters to train; a name whose parameter the step never
+  differentiates (``alpha``, which only shapes the surrogate, or a field the step does
+  not use) is refused with the reason, since an optimiser (or DDP) would see a parameter
+  that never gets a gradient.
+* Under :func:`spikeplug.detect_anomaly` every step is checked for non-finite values.
 * Parameters may be given as a parameter object ``p``, as keyword overrides
   (``LIFCell(tau_mem_inv=50.0, dt=1e-4)``), or both. Tensor-valued fields are registered
   as buffers, so ``.to(device)`` moves them and ``state_dict`` saves them; names listed in
@@ -31,14 +42,17 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
 import torch
 from torch import nn
 
+from .anomaly import anomaly_enabled, check_step
 from .backends import check_backend, select_kernel
-from .errors import InputShapeError, ParameterError, StateError
+from .checks import check_parameters, check_state, flag, positive_int
+from .errors import InputShapeError, ParameterError, StabilityWarning
 from .model import NeuronModel, floating_dtype, stack_states
 from .params import build_parameters
 
@@ -51,6 +65,7 @@ __all__ = [
     "NeuronLinearCell",
     "ModuleSet",
     "build_modules",
+    "parameters_without_gradient",
     "FORMS",
 ]
 
@@ -84,8 +99,7 @@ class NeuronModule(nn.Module):
             fills = {k: nn.Parameter(v) for k, v in sized(p, *sizes).items() if getattr(p, k) is None}
             if fills:
                 p = attrs.evolve(p, **fills)
-        if isinstance(learnable, str):
-            learnable = (learnable,)
+        learnable = _learnable_names(learnable)
         learned: dict[str, nn.Parameter] = {}
         for name in learnable:
             if name not in names:
@@ -96,7 +110,8 @@ class NeuronModule(nn.Module):
             if isinstance(value, nn.Parameter):
                 learned[name] = value
             elif isinstance(value, (int, float, torch.Tensor)) and not isinstance(value, bool):
-                t = torch.as_tensor(value, dtype=value.dtype if isinstance(value, torch.Tensor) and value.is_floating_point() else torch.get_default_dtype())
+                floating = isinstance(value, torch.Tensor) and value.is_floating_point()
+                t = torch.as_tensor(value, dtype=value.dtype if floating else torch.get_default_dtype())
                 learned[name] = nn.Parameter(t.detach().clone())
             else:
                 raise ParameterError(f"learnable: parameter {name!r} holds {value!r}, which is not a number")
@@ -112,6 +127,33 @@ class NeuronModule(nn.Module):
             else:
                 self.register_buffer(name, value)
         self._p = p
+        self._checked: tuple[Any, ...] | None = None
+        self._anomaly_step = 0
+        if learned:
+            _refuse_unused(self.model, p, tuple(learned), sizes)
+
+    @property
+    def _owner(self) -> str:
+        return f"{type(self).__name__} (model {self.model.name!r})"
+
+    def _checked_params(self, shape: tuple[int, ...] | torch.Size, dtype: torch.dtype, device: torch.device) -> Any:
+        """The parameters, checked against a population of ``shape`` computed in ``dtype``
+        on ``device`` (once per parameter object and input kind, not every step)."""
+        p = self.params()
+        key = (tuple(shape), dtype, device)
+        checked = self._checked
+        if checked is None or checked[0] is not p or checked[1] != key:
+            check_parameters(p, shape, dtype, device, owner=self._owner)
+            self._checked = (p, key)
+        return p
+
+    def _checked_state(self, state: Any, state_type: type, shape: Any, x: torch.Tensor) -> Any:
+        return check_state(state, state_type, shape, x.dtype, x.device, owner=self._owner)
+
+    def _anomaly(self, x: torch.Tensor, out: torch.Tensor, state: Any, *, fresh: bool) -> None:
+        """Anomaly check of one step of a cell (steps counted from the last fresh state)."""
+        self._anomaly_step = 0 if fresh else self._anomaly_step + 1
+        check_step(self, self._anomaly_step, x, out, state)
 
     @property
     def p(self) -> Any:
@@ -144,8 +186,8 @@ class NeuronCell(NeuronModule):
 
     def __init__(self, p: Any = None, *, detach_reset: bool = False, learnable: tuple[str, ...] = (), **overrides: Any):
         super().__init__()
+        self.detach_reset = flag(detach_reset, name="detach_reset", owner=type(self).__name__)
         self._init_parameters(p, overrides, learnable)
-        self.detach_reset = bool(detach_reset)
 
     def initial_state(self, x: torch.Tensor) -> Any:
         """The state before any input, for an input like ``x`` (one step)."""
@@ -153,9 +195,13 @@ class NeuronCell(NeuronModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _as_float(input)
-        p = self.params()
-        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
-        return self.model.step(x, state, p, detach_reset=self.detach_reset)
+        p = self._checked_params(x.shape, x.dtype, x.device)
+        fresh = state is None
+        state = self.initial_state(x) if fresh else self._checked_state(state, self.model.state, x.shape, x)
+        out, state = self.model.step(x, state, p, detach_reset=self.detach_reset)
+        if anomaly_enabled():
+            self._anomaly(x, out, state, fresh=fresh)
+        return out, state
 
 
 class NeuronLayer(NeuronModule):
@@ -172,10 +218,10 @@ class NeuronLayer(NeuronModule):
         **overrides: Any,
     ):
         super().__init__()
-        self._init_parameters(p, overrides, learnable)
-        self.detach_reset = bool(detach_reset)
-        self.record_states = bool(record_states)
+        self.detach_reset = flag(detach_reset, name="detach_reset", owner=type(self).__name__)
+        self.record_states = flag(record_states, name="record_states", owner=type(self).__name__)
         self.backend = check_backend(backend)
+        self._init_parameters(p, overrides, learnable)
         self.last_backend: str | None = None
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
@@ -184,10 +230,12 @@ class NeuronLayer(NeuronModule):
 
     def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _check_time_first(_as_float(inputs, "inputs"))
-        p = self.params()
-        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        S = x.shape[1:]
+        p = self._checked_params(S, x.dtype, x.device)
+        state = self.initial_state(x) if state is None else self._checked_state(state, self.model.state, S, x)
+        anomaly = anomaly_enabled()
         kernel = select_kernel(
-            self.backend, self.model.fused, x, state, p,
+            "eager" if anomaly else self.backend, self.model.fused, x, state, p,
             detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
         )
         if kernel is not None:
@@ -196,11 +244,13 @@ class NeuronLayer(NeuronModule):
         self.last_backend = "eager"
         step, detach = self.model.step, self.detach_reset
         outputs, recorded = [], []
-        for x_t in x.unbind(0):
+        for t, x_t in enumerate(x.unbind(0)):
             out, state = step(x_t, state, p, detach_reset=detach)
             outputs.append(out)
             if self.record_states:
                 recorded.append(state)
+            if anomaly:
+                check_step(self, t, x_t, out, state)
         return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
@@ -224,11 +274,15 @@ class _RecurrentModule(NeuronModule):
         super().__init__()
         if self.model.recurrent_state is None:
             raise TypeError(f"neuron model {self.model.name!r} has no recurrent form")
-        self.input_size = _positive_int("input_size", input_size)
-        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self.input_size = positive_int(input_size, name="input_size", owner=type(self).__name__)
+        self.hidden_size = positive_int(hidden_size, name="hidden_size", owner=type(self).__name__)
+        self.detach_reset = (
+            self.model.recurrent_detach_reset
+            if detach_reset is None
+            else flag(detach_reset, name="detach_reset", owner=type(self).__name__)
+        )
+        self.autapses = flag(autapses, name="autapses", owner=type(self).__name__)
         self._init_parameters(p, overrides, learnable, sizes=(self.input_size, self.hidden_size))
-        self.detach_reset = self.model.recurrent_detach_reset if detach_reset is None else bool(detach_reset)
-        self.autapses = bool(autapses)
         scale = math.sqrt(2.0 / self.hidden_size)
         self.input_weights = _weight(
             "input_weights", input_weights, (self.hidden_size, self.input_size), scale
@@ -256,6 +310,13 @@ class _RecurrentModule(NeuronModule):
                 f"{x.shape[-1] if x.dim() else 'no'} features in its last dimension, but "
                 f"input_size={self.input_size}; pass {name} of shape (..., {self.input_size})"
             )
+        for wname in ("input_weights", "recurrent_weights"):
+            w = getattr(self, wname, None)
+            if w is not None and (w.dtype != x.dtype or w.device != x.device):
+                raise ParameterError(
+                    f"{self._owner}: {wname} is {w.dtype} on {w.device} but the {name} is {x.dtype} on {x.device}; "
+                    f"convert the module (module.to({x.dtype}) or .to(device)) or the {name}"
+                )
         return x
 
     def _recurrent_step(self, x: torch.Tensor, state: Any, p: Any, w_rec: torch.Tensor) -> tuple[torch.Tensor, Any]:
@@ -286,9 +347,14 @@ class NeuronRecurrentCell(_RecurrentModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = self._check_input(input, "input")
-        p = self.params()
-        state = self.initial_state(x) if state is None else _checked_state(self.model.recurrent_state, state)
-        return self._recurrent_step(x, state, p, self.effective_recurrent_weights())
+        shape = (*x.shape[:-1], self.hidden_size)
+        p = self._checked_params(shape, x.dtype, x.device)
+        fresh = state is None
+        state = self.initial_state(x) if fresh else self._checked_state(state, self.model.recurrent_state, shape, x)
+        z, state = self._recurrent_step(x, state, p, self.effective_recurrent_weights())
+        if anomaly_enabled():
+            self._anomaly(x, z, state, fresh=fresh)
+        return z, state
 
 
 class NeuronRecurrent(_RecurrentModule):
@@ -296,7 +362,7 @@ class NeuronRecurrent(_RecurrentModule):
 
     def __init__(self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, **kwargs: Any):
         super().__init__(input_size, hidden_size, p, **kwargs)
-        self.record_states = bool(record_states)
+        self.record_states = flag(record_states, name="record_states", owner=type(self).__name__)
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
         """The state before the first step of ``inputs`` (``(T, *B, input_size)``)."""
@@ -304,15 +370,19 @@ class NeuronRecurrent(_RecurrentModule):
 
     def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _check_time_first(self._check_input(inputs, "inputs"), min_dim=2)
-        p = self.params()
-        state = self.initial_state(x) if state is None else _checked_state(self.model.recurrent_state, state)
+        shape = (*x.shape[1:-1], self.hidden_size)
+        p = self._checked_params(shape, x.dtype, x.device)
+        state = self.initial_state(x) if state is None else self._checked_state(state, self.model.recurrent_state, shape, x)
         w_rec = self.effective_recurrent_weights()
+        anomaly = anomaly_enabled()
         outputs, recorded = [], []
-        for x_t in x.unbind(0):
+        for t, x_t in enumerate(x.unbind(0)):
             z, state = self._recurrent_step(x_t, state, p, w_rec)
             outputs.append(z)
             if self.record_states:
                 recorded.append(state)
+            if anomaly:
+                check_step(self, t, x_t, z, state)
         return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
@@ -339,10 +409,10 @@ class NeuronLinearCell(NeuronModule):
         **overrides: Any,
     ):
         super().__init__()
-        self.input_size = _positive_int("input_size", input_size)
-        self.hidden_size = _positive_int("hidden_size", hidden_size)
+        self.input_size = positive_int(input_size, name="input_size", owner=type(self).__name__)
+        self.hidden_size = positive_int(hidden_size, name="hidden_size", owner=type(self).__name__)
+        self.detach_reset = flag(detach_reset, name="detach_reset", owner=type(self).__name__)
         self._init_parameters(p, overrides, learnable, sizes=(self.input_size, self.hidden_size))
-        self.detach_reset = bool(detach_reset)
         self.input_weights = _weight(
             "input_weights", input_weights, (self.hidden_size, self.input_size), 1.0 / math.sqrt(self.input_size)
         )
@@ -356,19 +426,109 @@ class NeuronLinearCell(NeuronModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = self._check_input(input, "input")
-        p = self.params()
-        state = self.initial_state(x) if state is None else _checked_state(self.model.state, state)
+        shape = (*x.shape[:-1], self.hidden_size)
+        p = self._checked_params(shape, x.dtype, x.device)
+        fresh = state is None
+        state = self.initial_state(x) if fresh else self._checked_state(state, self.model.state, shape, x)
         i = torch.nn.functional.linear(x, self.input_weights)
-        return self.model.step(i, state, p, detach_reset=self.detach_reset)
+        out, state = self.model.step(i, state, p, detach_reset=self.detach_reset)
+        if anomaly_enabled():
+            self._anomaly(x, out, state, fresh=fresh)
+        return out, state
 
     def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}, " + super().extra_repr()
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ParameterError(f"{name} must be a positive int, got {value!r}")
-    return value
+def _learnable_names(learnable: Any) -> tuple[str, ...]:
+    """``learnable=`` as a tuple of names: one name or an iterable of names."""
+    if isinstance(learnable, str):
+        return (learnable,)
+    try:
+        names = tuple(learnable)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ParameterError(
+            f"learnable must be a parameter name or a sequence of names (e.g. learnable=('v_th',)), got {learnable!r}"
+        )
+    return names
+
+
+def _probe_shape(p: Any, sizes: tuple[int, int] | None) -> tuple[int, ...] | None:
+    """A small population shape that every elementwise tensor parameter of ``p`` fits."""
+    if sizes is not None:
+        return (1, sizes[1])
+    shapes = [
+        getattr(p, f.name).shape
+        for f in attrs.fields(type(p))
+        if isinstance(getattr(p, f.name), torch.Tensor) and getattr(p, f.name).dim() > 0 and f.default is not None
+    ]
+    try:
+        return tuple(torch.broadcast_shapes(*shapes)) if shapes else (1,)
+    except RuntimeError:
+        return None  # the forward-time check names the misfit
+
+
+def parameters_without_gradient(
+    model: NeuronModel, p: Any, names: tuple[str, ...], *, sizes: tuple[int, int] | None = None
+) -> tuple[str, ...]:
+    """The fields among ``names`` that the step of ``model`` never differentiates.
+
+    Two steps on a small population from the initial state, then ``autograd.grad`` with
+    ``allow_unused``: a parameter outside the graph would never receive a gradient (an
+    optimiser leaves it unchanged, and DDP fails on it with its default
+    ``find_unused_parameters=False``). Fields that hold numbers are made tensors for the
+    probe; ``sizes`` is ``(input_size, hidden_size)`` for the recurrent and linear forms.
+    Meta tensors cannot be run: then nothing is reported.
+    """
+    values = {}
+    for f in attrs.fields(type(p)):
+        v = getattr(p, f.name)
+        if isinstance(v, torch.Tensor) and v.is_meta:
+            return ()
+        if f.name in names:
+            if isinstance(v, bool) or not isinstance(v, (int, float, torch.Tensor)):
+                raise ParameterError(f"{type(p).__name__}.{f.name} holds {v!r}, which is not a number")
+            floating = isinstance(v, torch.Tensor) and v.is_floating_point()
+            t = torch.as_tensor(v, dtype=v.dtype if floating else torch.get_default_dtype())
+            values[f.name] = t.detach().clone().requires_grad_(True)
+    probe = attrs.evolve(p, **values) if values else p
+    shape = _probe_shape(probe, sizes)
+    if shape is None:
+        return ()
+    params = [values[n] for n in names]
+    dtype = next((t.dtype for t in params if t.dim() > 0), torch.get_default_dtype())
+    device = params[0].device if params else torch.device("cpu")
+    with torch.enable_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        x = torch.ones(shape, dtype=dtype, device=device)
+        state = model.initial_state(shape, probe, dtype, device)
+        total = x.new_zeros(())
+        for _ in range(2):
+            out, state = model.step(x, state, probe, detach_reset=False)
+            total = total + out.sum() + sum(f.sum() for f in state if isinstance(f, torch.Tensor))
+        if total.requires_grad:
+            grads = torch.autograd.grad(total, params, allow_unused=True)
+        else:
+            grads = (None,) * len(params)
+    return tuple(n for n, g in zip(names, grads) if g is None)
+
+
+def _refuse_unused(model: NeuronModel, p: Any, names: tuple[str, ...], sizes: tuple[int, int] | None) -> None:
+    """Raise :class:`ParameterError` for learnable names the step never differentiates."""
+    unused = parameters_without_gradient(model, p, names, sizes=sizes)
+    if not unused:
+        return
+    method = getattr(p, "method", None)
+    why = f" (with method={method!r} spikes carry no gradient, so the threshold path is cut)" if method == "heaviside" else ""
+    one = len(unused) == 1
+    it = "it" if one else "them"
+    raise ParameterError(
+        f"learnable: {', '.join(map(repr, unused))} of {type(p).__name__} never {'receives' if one else 'receive'} a "
+        f"gradient: the step of {model.name!r} does not differentiate through {it}{why}. An optimiser would leave "
+        f"{it} unchanged and DDP fails on parameters without gradient; leave {it} out of learnable"
+    )
 
 
 def _weight(name: str, given: torch.Tensor | None, shape: tuple[int, ...], scale: float) -> nn.Parameter:
@@ -376,6 +536,11 @@ def _weight(name: str, given: torch.Tensor | None, shape: tuple[int, ...], scale
         return nn.Parameter(torch.randn(shape) * scale)
     if not isinstance(given, torch.Tensor):
         raise ParameterError(f"{name} must be a tensor of shape {shape}, got {type(given).__name__}")
+    if not given.is_floating_point():
+        raise ParameterError(
+            f"{name} must be a floating-point tensor (weights are trained), got {given.dtype}; "
+            f"pass {name}.float() or .double()"
+        )
     if tuple(given.shape) != shape:
         raise ParameterError(
             f"{name} must have shape (hidden_size, {'input_size' if name == 'input_weights' else 'hidden_size'}) "
@@ -392,17 +557,6 @@ def _check_time_first(x: torch.Tensor, min_dim: int = 1) -> torch.Tensor:
             f"inputs must be time-first with at least one time step, shape (T, ...), got {tuple(x.shape)}"
         )
     return x
-
-
-def _checked_state(state_type: type, state: Any) -> Any:
-    if type(state) is state_type:
-        return state
-    if isinstance(state, tuple) and len(state) == len(state_type._fields):
-        return state_type._make(state)
-    raise StateError(
-        f"state must be a {state_type.__name__}{state_type._fields} (or None for the initial state), "
-        f"got {type(state).__name__}"
-    )
 
 
 class ModuleSet(NamedTuple):

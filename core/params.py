@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 import torch
 
-from .errors import ParameterError
+from .errors import ParameterError, StabilityWarning
 
 __all__ = [
     "METADATA_KEY",
@@ -53,12 +55,23 @@ METADATA_KEY = "spikeplug"
 T = TypeVar("T")
 
 
+#: an Euler step does not overshoot for ``dt·rate <= EULER_RATE_BOUND`` (see :func:`param`'s ``rate``)
+EULER_RATE_BOUND = 1.0
+#: a surrogate whose derivative peaks above this is steep enough to blow gradients up
+STEEP_SURROGATE_PEAK = 2.0
+
+
 @attrs.frozen
 class ParamInfo:
-    """Unit and meaning of one parameter field (stored in the field's metadata)."""
+    """Unit and meaning of one parameter field (stored in the field's metadata).
+
+    ``rate``: the field is a rate integrated with forward Euler (``dt·value`` is the
+    fraction of the distance to equilibrium covered in one step).
+    """
 
     unit: str
     doc: str
+    rate: bool = False
 
 
 def _as_number_tensor(value: Any) -> torch.Tensor | None:
@@ -67,9 +80,18 @@ def _as_number_tensor(value: Any) -> torch.Tensor | None:
         return None
     if isinstance(value, torch.Tensor):
         return value.detach()
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         return torch.tensor(float(value), dtype=torch.float64)
     return None
+
+
+def _plain_number(value: Any) -> Any:
+    """Converter of numeric fields: numpy scalars (``np.float32(50.0)``, ``np.int64(3)``)
+    become the Python float they stand for, so a parameter object holds floats or tensors
+    only; everything else is left for the validator to judge."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float, torch.Tensor)):
+        return float(value)
+    return value
 
 
 def values_equal(a: Any, b: Any) -> bool:
@@ -84,6 +106,8 @@ def values_equal(a: Any, b: Any) -> bool:
 
 def _describe_value(value: Any) -> str:
     if isinstance(value, torch.Tensor):
+        if value.is_meta:
+            return f"a meta tensor of shape {tuple(value.shape)}"
         if value.numel() == 1:
             return f"tensor({value.detach().item()!r})"
         return f"a tensor of shape {tuple(value.shape)}"
@@ -107,6 +131,8 @@ class _NumberCheck:
             )
         if not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
             raise ParameterError(f"{owner} must hold real numbers, got a {t.dtype} tensor")
+        if t.is_meta:
+            return  # no values to check: shape inference on the meta device
         ok = self.predicate(t.to(torch.float64) if not t.is_floating_point() else t)
         if not bool(ok.all()):
             bad = t.reshape(-1)[~ok.reshape(-1)]
@@ -171,6 +197,7 @@ def param(
     unit: str,
     doc: str,
     validator: Callable[[Any, attrs.Attribute, Any], None] | None = None,
+    rate: bool | None = None,
 ) -> Any:
     """Declare one parameter field with its default, unit and meaning.
 
@@ -181,6 +208,11 @@ def param(
     :param unit: SI unit, e.g. ``"1/s"``, ``"s"``, ``"V"`` or ``""`` for dimensionless.
     :param doc: one-line meaning shown by ``spikeplug describe``.
     :param validator: a tensor-aware validator such as :func:`positive`.
+    :param rate: the field is a rate (an inverse time constant) that the step integrates
+        with forward Euler, ``x' = x + dt·rate·(…)``. The default: fields whose unit is
+        ``"1/s"``. The step overshoots its equilibrium when ``dt·rate`` exceeds 1 and
+        diverges above 2, so parameter objects warn (:class:`~spikeplug.StabilityWarning`)
+        when ``dt·rate > 1`` and ``spikeplug describe`` shows the bound.
     """
     if isinstance(default, torch.Tensor):
         raise TypeError("param() defaults must be Python numbers or strings, not tensors")
@@ -190,7 +222,8 @@ def param(
     return attrs.field(
         default=default,
         validator=validator,
-        metadata={METADATA_KEY: ParamInfo(unit=unit, doc=doc)},
+        converter=_plain_number if numeric else None,
+        metadata={METADATA_KEY: ParamInfo(unit=unit, doc=doc, rate=unit == "1/s" if rate is None else bool(rate))},
         eq=attrs.cmp_using(eq=values_equal) if numeric else True,
         hash=not numeric,
     )
@@ -205,11 +238,71 @@ def parameters(cls: type[T]) -> type[T]:
     return attrs.frozen(kw_only=True)(cls)
 
 
+def _largest(value: Any) -> float | None:
+    """The largest element of a number or tensor (None for meta tensors and non-numbers)."""
+    if isinstance(value, torch.Tensor):
+        if value.is_meta or value.numel() == 0 or value.is_complex():
+            return None
+        return float(value.detach().max())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _warn_unstable_rates(p: Any) -> None:
+    """Warn for every rate field with ``dt·rate > 1`` (see :func:`param`'s ``rate``)."""
+    dt = _largest(getattr(p, "dt", None))
+    if dt is None:
+        return
+    for field in attrs.fields(type(p)):
+        if not param_info(field).rate:
+            continue
+        rate = _largest(getattr(p, field.name))
+        if rate is None or dt * rate <= EULER_RATE_BOUND:
+            continue
+        warnings.warn(
+            f"{type(p).__name__}: dt·{field.name} = {dt:g}·{rate:g} = {dt * rate:g} > {EULER_RATE_BOUND:g}: the "
+            f"forward-Euler step overshoots its equilibrium (it oscillates above 1 and diverges to inf/NaN above 2). "
+            f"Use dt <= {EULER_RATE_BOUND / rate:g} s for this {field.name}",
+            StabilityWarning,
+            stacklevel=4,
+        )
+
+
+def _warn_steep_surrogate(p: Any) -> None:
+    """Warn when the threshold's surrogate derivative peaks above :data:`STEEP_SURROGATE_PEAK`."""
+    from .surrogates import get_surrogate
+
+    derivative = get_surrogate(p.method).derivative
+    alpha = _largest(p.alpha)
+    if derivative is None or alpha is None:
+        return
+    with torch.no_grad():
+        peak = float(derivative(torch.zeros((), dtype=torch.float64), alpha))
+    if peak > STEEP_SURROGATE_PEAK:
+        warnings.warn(
+            f"{type(p).__name__}: surrogate method={p.method!r} with alpha={alpha:g} has a derivative of {peak:g} at "
+            f"the threshold (> {STEEP_SURROGATE_PEAK:g}); through a differentiable reset each spike near threshold "
+            f"can multiply a gradient by about that much, so gradients over many steps explode to inf/NaN. Choose "
+            f"alpha so that the peak stays <= {STEEP_SURROGATE_PEAK:g}, or detach the reset (detach_reset=True)",
+            StabilityWarning,
+            stacklevel=4,
+        )
+
+
 @parameters
 class Parameters:
-    """Base of every parameter class: the Euler time step."""
+    """Base of every parameter class: the Euler time step.
+
+    Construction warns (:class:`~spikeplug.StabilityWarning`, once per value and place)
+    when a rate field makes the Euler step unstable at this ``dt``; the values are legal
+    and kept as given.
+    """
 
     dt: float = param(0.001, unit="s", doc="integration time step", validator=positive())
+
+    def __attrs_post_init__(self) -> None:
+        _warn_unstable_rates(self)
 
 
 @parameters
@@ -222,6 +315,10 @@ class SpikingParameters(Parameters):
     alpha: float = param(
         100.0, unit="", doc="sharpness of the surrogate gradient", validator=positive()
     )
+
+    def __attrs_post_init__(self) -> None:
+        _warn_unstable_rates(self)
+        _warn_steep_surrogate(self)
 
 
 def param_info(field: attrs.Attribute) -> ParamInfo:

@@ -43,7 +43,7 @@ import torch
 
 from spikeplug.backends import BackendError
 from spikeplug.errors import SpikeplugError
-from spikeplug.modules import ModuleSet
+from spikeplug.modules import ModuleSet, parameters_without_gradient
 from spikeplug.surrogates import BUILTIN_SURROGATES
 
 from .registry import Registry, get_registry
@@ -125,8 +125,12 @@ def check_fused_matches_eager(
                 base.update(method=method, alpha=SURROGATE_ALPHAS.get(method, fields["alpha"]))
             gen = torch.Generator().manual_seed(seed)
             scale = _active_scale(create, base, shape, steps, dtype, spiking)
+            # only fields the step differentiates can be learnable (e.g. not v_th with heaviside)
+            model_def = type(probe).model
+            untrained = set(parameters_without_gradient(model_def, create(**base).p, tuple(numeric)))
+            trainable = [n for n in numeric if n not in untrained]
             for case in parameter_cases:
-                overrides, learnable = _parameters(case, fields, numeric, shape, gen)
+                overrides, learnable = _parameters(case, fields, numeric, shape, gen, trainable)
                 for detach in (False, True) if spiking and case == "floats" else (False,):
                     label = (
                         f"{name} {str(dtype).replace('torch.', '')}"
@@ -182,10 +186,12 @@ def _active_scale(
 
 
 def _parameters(
-    case: str, fields: dict[str, Any], numeric: list[str], shape: tuple[int, ...], gen: torch.Generator
+    case: str, fields: dict[str, Any], numeric: list[str], shape: tuple[int, ...], gen: torch.Generator,
+    trainable: list[str],
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Overrides and learnable names for one parameter case: defaults moved by up to 10 %
-    (positive fields) or 0.05 (others), as scalars or one value per neuron."""
+    (positive fields) or 0.05 (others), as scalars or one value per neuron; the
+    ``trainable`` ones learnable."""
     if case == "floats":
         return {}, ()
     size = () if case == "learnable scalars" else shape[-1:]
@@ -195,7 +201,7 @@ def _parameters(
         r = torch.rand(size, generator=gen, dtype=torch.float64)
         moved = value * (1.0 + 0.1 * r) if value > 0 else value + 0.05 * (2 * r - 1)
         overrides[n] = moved.to(torch.get_default_dtype())
-    return overrides, tuple(numeric)
+    return overrides, tuple(trainable)
 
 
 def _compare(

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import spikeplug
-from spikeplug import BackendError, ParameterError, fused
+from spikeplug import BackendError, ParameterError, StateError, fused
 from spikeplug.fused import AffineCoefficients, affine_kernel
 from spikeplug.neurons_builtin.iaf import IAF
 from spikeplug.neurons_builtin.li import LI
@@ -206,26 +206,26 @@ def test_meta_device_falls_back_to_eager():
         LIF(backend="fused").to("meta")(torch.empty(4, 3, device="meta"))
 
 
-def test_per_neuron_parameter_of_another_dtype_falls_back():
-    """A per-neuron float64 v_th with float32 input promotes the eager step to float64, which
-    the kernel does not do: 'auto' runs eager, 'fused' says which parameter and dtype."""
-    x = torch.rand(4, 3)
-    layer = LIF(v_th=torch.full((3,), 0.5, dtype=torch.float64))
-    layer(x)
-    assert layer.last_backend == "eager"
-    with pytest.raises(BackendError, match=r"needs a per-neuron v_th of the input's dtype torch.float32, got "
-                       r"torch.float64"):
-        LIF(v_th=torch.full((3,), 0.5, dtype=torch.float64), backend="fused")(x)
+@pytest.mark.parametrize("backend", ["auto", "eager", "fused"])
+def test_per_neuron_parameter_of_another_dtype_is_refused_on_every_backend(backend):
+    """A per-neuron float64 v_th with float32 input would promote the eager step (outputs and
+    state) to float64 and is refused by every backend with the parameter and both dtypes,
+    instead of running one backend in float64 and another in float32."""
+    layer = LIF(v_th=torch.full((3,), 0.5, dtype=torch.float64), backend=backend)
+    with pytest.raises(ParameterError, match=r"LIFParameters.v_th is a per-neuron torch.float64 tensor but the "
+                       r"input is torch.float32"):
+        layer(torch.rand(4, 3))
+    out, state = layer.double()(torch.rand(4, 3, dtype=torch.float64))
+    assert out.dtype == state.v.dtype == torch.float64
 
 
-def test_state_of_another_dtype_falls_back():
-    """A given state in float64 for float32 input (eager promotes) runs eager under 'auto'."""
-    layer = LIF()
+@pytest.mark.parametrize("backend", ["auto", "eager", "fused"])
+def test_state_of_another_dtype_is_refused_on_every_backend(backend):
+    """A given float64 state for float32 input (eager would promote the outputs) is refused
+    with the state field and both dtypes, whichever backend runs."""
     state = LIFFeedForwardState(torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64))
-    _, s = layer(torch.rand(4, 3), state)
-    assert layer.last_backend == "eager" and s.v.dtype == torch.float64
-    with pytest.raises(BackendError, match=r"needs state.v of the step's shape \(3,\) and dtype torch.float32"):
-        LIF(backend="fused")(torch.rand(4, 3), state)
+    with pytest.raises(StateError, match=r"state.v is torch.float64 but the input computes in torch.float32"):
+        LIF(backend=backend)(torch.rand(4, 3), state)
 
 
 def sigmoid_derivative(x, alpha):

@@ -60,6 +60,7 @@ class LIFMCParameters(LIFParameters):
         unit="1/s",
         doc="coupling matrix (n, n) of the potentials; None: randn(n, n)/sqrt(n) per layer",
         validator=spikeplug.finite(),
+        rate=False,  # a matrix: its Euler bound is on its eigenvalues, not on its largest element
     )
 
 
