@@ -46,6 +46,7 @@ __all__ = [
     "one_of",
     "known_surrogate",
     "param_info",
+    "constraint_text",
     "build_parameters",
     "tensor_fields",
 ]
@@ -319,6 +320,29 @@ class SpikingParameters(Parameters):
     def __attrs_post_init__(self) -> None:
         _warn_unstable_rates(self)
         _warn_steep_surrogate(self)
+
+
+def constraint_text(field: attrs.Attribute) -> str:
+    """What a field accepts, in words, read from its validator (``"finite and > 0"``,
+    ``"one of 'value', 'subtract'"``...; ``""`` when nothing is declared), plus the Euler
+    bound of a rate field (``"dt·tau_mem_inv <= 1 for a stable step"``)."""
+    parts = []
+    validator = field.validator
+    if validator is not None and hasattr(validator, "validator") and type(validator).__name__ == "_OptionalValidator":
+        validator, optional = validator.validator, True
+    else:
+        optional = False
+    if isinstance(validator, _NumberCheck):
+        parts.append(validator.constraint)
+    elif isinstance(validator, one_of):
+        parts.append(f"one of {', '.join(map(repr, validator.choices))}")
+    elif isinstance(validator, known_surrogate):
+        parts.append("a registered surrogate method")
+    if optional and parts:
+        parts[-1] = f"None or {parts[-1]}"
+    if param_info(field).rate:
+        parts.append(f"dt·{field.name} <= {EULER_RATE_BOUND:g} for a stable Euler step")
+    return "; ".join(parts)
 
 
 def param_info(field: attrs.Attribute) -> ParamInfo:

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from spikeplug.modules import ModuleSet
-from spikeplug.params import format_value, param_info
+from spikeplug.params import constraint_text, format_value, param_info
 
 from .specs import Entry, resolve_reference
 
@@ -17,18 +17,19 @@ __all__ = ["Description", "ParameterDescription", "describe_entry"]
 
 @attrs.frozen
 class ParameterDescription:
-    """One parameter: name, default, unit and meaning."""
+    """One parameter: name, default, unit, meaning and what values it accepts."""
 
     name: str
     default: Any
     unit: str
     doc: str
+    constraint: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         default = self.default
         if not isinstance(default, (int, float, str, bool, type(None))):
             default = repr(default)
-        return {"name": self.name, "default": default, "unit": self.unit, "doc": self.doc}
+        return {"name": self.name, "default": default, "unit": self.unit, "doc": self.doc, "constraint": self.constraint}
 
 
 @attrs.frozen
@@ -71,7 +72,10 @@ class Description:
             uwidth = max(len(p.unit) + 2 if p.unit else 0 for p in self.parameters)
             for p in self.parameters:
                 unit = f"[{p.unit}]" if p.unit else ""
-                lines.append(f"    {p.name:<{width}}  {format_value(p.default):>{dwidth}}  {unit:<{uwidth}}  {p.doc}")
+                allowed = f" ({p.constraint})" if p.constraint else ""
+                lines.append(
+                    f"    {p.name:<{width}}  {format_value(p.default):>{dwidth}}  {unit:<{uwidth}}  {p.doc}{allowed}"
+                )
         if self.doc:
             lines.append("")
             lines.extend("  " + line if line else "" for line in self.doc.strip().splitlines())
@@ -96,7 +100,7 @@ def describe_entry(entry: Entry) -> Description:
     described: tuple[ParameterDescription, ...] = ()
     if params is not None:
         described = tuple(
-            ParameterDescription(f.name, f.default, param_info(f).unit, param_info(f).doc)
+            ParameterDescription(f.name, f.default, param_info(f).unit, param_info(f).doc, constraint_text(f))
             for f in attrs.fields(params)
         )
     factory = resolve_reference(spec.factory, f"factory of {entry.qualified_name}")

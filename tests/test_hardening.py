@@ -342,3 +342,16 @@ def test_parameter_checks_cover_cells_and_linear_cells():
     p = LIParameters(v_leak=torch.zeros(3))
     out, _ = LI(p=p)(torch.rand(2, 5, 3))
     assert out.shape == (2, 5, 3)
+
+
+def test_describe_shows_each_constraint_and_the_euler_bound():
+    """Item 5 (document the bound): ``describe`` and its JSON show what each parameter
+    accepts, read from its validator, and the Euler bound of every rate."""
+    desc = spikeplug.describe("lif")
+    constraints = {p.name: p.constraint for p in desc.parameters}
+    assert constraints["dt"] == "finite and > 0"
+    assert constraints["v_th"] == "finite"
+    assert constraints["method"] == "a registered surrogate method"
+    assert constraints["tau_mem_inv"] == "finite and > 0; dt·tau_mem_inv <= 1 for a stable Euler step"
+    assert {p["name"]: p["constraint"] for p in desc.to_dict()["parameters"]} == constraints
+    assert "dt·tau_syn_inv <= 1 for a stable Euler step" in str(desc)
