@@ -59,7 +59,10 @@ def test_describe_shows_parameters_with_units(capsys):
     assert "v_d = v + dt · tau_mem_inv" in out
     data = json.loads(run(capsys, "describe", "lif", "--json")[1])
     params = {p["name"]: p for p in data["parameters"]}
-    assert params["tau_syn_inv"] == {"name": "tau_syn_inv", "default": 200.0, "unit": "1/s", "doc": "inverse synaptic time constant"}
+    assert params["tau_syn_inv"] == {
+        "name": "tau_syn_inv", "default": 200.0, "unit": "1/s", "doc": "inverse synaptic time constant",
+        "constraint": "finite and > 0; dt·tau_syn_inv <= 1 for a stable Euler step",
+    }
     assert data["forms"] == ["cell", "layer", "recurrent_cell", "recurrent"]
 
 
