@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import threading
 import traceback
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -106,6 +107,8 @@ class Registry:
     _by_name: dict[str, list[str]] = attrs.field(init=False, factory=dict)
     _records: dict[str, PluginRecord] = attrs.field(init=False, factory=dict)
     _state: str = attrs.field(init=False, default="new")
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, eq=False, repr=False)
+    _loader: int | None = attrs.field(init=False, default=None, eq=False, repr=False)  # thread running discovery
 
     def __attrs_post_init__(self) -> None:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -117,18 +120,25 @@ class Registry:
 
     # ------------------------------------------------------------------ discovery
     def _ensure_loaded(self) -> None:
-        if self._state == "ready":
+        if self._state == "ready":  # set only after discovery finished: no lock needed to read it
             return
-        if self._state == "loading":
+        if self._loader == threading.get_ident():
+            # The loading thread itself came back (a plugin creating models at import): waiting
+            # for the lock would deadlock, and the registry is half built, so say what went wrong.
             raise SpikeplugError(
                 "the registry was used while plugins were still loading; a plugin module must "
                 "not create models or parameters at import time (move that code into the factory)"
             )
-        self._state = "loading"
-        try:
-            self._discover()
-        finally:
-            self._state = "ready"
+        with self._lock:  # other threads wait here until the first one has discovered the plugins
+            if self._state == "ready":
+                return
+            self._state = "loading"
+            self._loader = threading.get_ident()
+            try:
+                self._discover()
+            finally:
+                self._loader = None
+                self._state = "ready"
 
     def _entry_points(self) -> Iterator[tuple[Any, str | None, str | None]]:
         seen: set[str] = set()
@@ -272,17 +282,19 @@ class Registry:
         self._ensure_loaded()
         if not isinstance(spec, (ModelSpec, Surrogate)):
             raise TypeError(f"register() takes a ModelSpec or a Surrogate, got {type(spec).__name__}")
-        record = self._records.get(plugin)
-        if record is None:
-            record = PluginRecord(name=plugin, module="(registered in process)", distribution=None, version=None, status="loaded")
-            self._records[plugin] = record
-        return self._add(spec, record)
+        with self._lock:
+            record = self._records.get(plugin)
+            if record is None:
+                record = PluginRecord(name=plugin, module="(registered in process)", distribution=None, version=None, status="loaded")
+                self._records[plugin] = record
+            return self._add(spec, record)
 
     def unregister(self, name: str) -> None:
         """Remove a model registered in this process (by bare or qualified name)."""
         entry = self._resolve(name, kinds=None)
-        self._remove(entry.qualified_name)
-        self._records[entry.plugin].models.remove(entry.qualified_name)
+        with self._lock:
+            self._remove(entry.qualified_name)
+            self._records[entry.plugin].models.remove(entry.qualified_name)
 
     def names(self, kind: str | None = None, *, qualified: bool = False) -> list[str]:
         """Sorted names of the registered models (all kinds, or ``kind``).
@@ -389,11 +401,17 @@ class Registry:
 
 
 _default: Registry | None = None
+_default_lock = threading.Lock()
 
 
 def get_registry() -> Registry:
-    """The process-wide registry behind ``spikeplug.create`` (created on first use)."""
+    """The process-wide registry behind ``spikeplug.create`` (created on first use).
+
+    Safe to call from several threads at once: they all get the same registry.
+    """
     global _default
     if _default is None:
-        _default = Registry()
+        with _default_lock:
+            if _default is None:
+                _default = Registry()
     return _default

@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -251,3 +253,93 @@ def test_environment_variable_blocks_builtin_in_default_registry():
     env = {**__import__("os").environ, "SPIKEPLUG_DISABLE_PLUGINS": "lif", "PYTHONWARNINGS": "ignore"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "blocked"
+
+
+# ---------------------------------------------------------------------- discovery from several threads
+SLOW_PLUGIN = """
+import time
+from spikeplug.plugins import ModelSpec, hookimpl
+
+CALLS = []
+
+@hookimpl
+def spikeplug_models():
+    CALLS.append(1)
+    time.sleep(0.3)  # discovery is still running while the other threads arrive
+    return [ModelSpec(name="slow", kind="neuron", summary="slow to register",
+                      factory="spikeplug.neurons_builtin.lif.modules:MODULES")]
+"""
+
+THREADS = 8
+
+
+def _run_together(target, n: int = THREADS) -> tuple[list, list]:
+    """Start ``n`` threads that call ``target(i)`` at the same moment; their results and errors."""
+    barrier = threading.Barrier(n, timeout=30)
+    results, errors = [], []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(target(i))
+        except Exception as exc:  # noqa: BLE001 - every failure is collected and asserted on
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread is still blocked: discovery deadlocked"
+    return results, errors
+
+
+def test_first_use_from_many_threads_waits_for_one_discovery(site):
+    """Threads that use a fresh registry while another thread discovers plugins wait for it and
+    get the result (instead of 'used while plugins were still loading'); discovery runs once."""
+    mod = _module_name(site, "slow")
+    make_dist(site, "slow-dist", {"slow": mod}, {mod: SLOW_PLUGIN})
+    reg = Registry(path=[str(site)])
+
+    def use(i: int):
+        return reg.names() if i % 2 else type(reg.create("slow", form="cell")).__name__
+
+    results, errors = _run_together(use)
+    assert errors == []
+    assert sorted(map(str, results)) == sorted(["['slow']"] * (THREADS // 2) + ["LIFCell"] * (THREADS // 2))
+    assert sys.modules[mod].CALLS == [1]
+
+
+def test_registry_use_while_loading_from_the_loading_thread_raises(site, monkeypatch):
+    """A plugin that uses the registry while it is imported gets the clear 'still loading' error
+    (its plugin is reported failed) rather than waiting forever on the discovery lock."""
+    from spikeplug.plugins import registry as registry_module
+
+    mod = _module_name(site, "eager")
+    make_dist(site, "eager-dist", {"eager": mod}, {mod: "import spikeplug\nspikeplug.create('lif')\n"})
+    reg = Registry(path=[str(site)])
+    monkeypatch.setattr(registry_module, "_default", reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginLoadWarning)
+        results, errors = _run_together(lambda i: reg.names(), n=1)
+    assert errors == [] and results == [[]]
+    record = {r.name: r for r in reg.plugin_records()}["eager"]
+    assert record.status == "failed" and "used while plugins were still loading" in record.error
+
+
+def test_get_registry_creates_one_registry_under_a_race(monkeypatch):
+    """get_registry() called by many threads at once creates the process-wide registry once."""
+    from spikeplug.plugins import registry as registry_module
+
+    made = []
+
+    def slow_registry() -> Registry:
+        time.sleep(0.05)  # widen the window between "is there one?" and "store it"
+        made.append(Registry(path=[]))
+        return made[-1]
+
+    monkeypatch.setattr(registry_module, "_default", None)
+    monkeypatch.setattr(registry_module, "Registry", slow_registry)
+    results, errors = _run_together(lambda i: registry_module.get_registry())
+    assert errors == [] and len(made) == 1
+    assert all(r is made[0] for r in results) and len(results) == THREADS
