@@ -7,6 +7,8 @@ exercise the real entry-point path without touching the installed environment.
 
 from __future__ import annotations
 
+import doctest
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -16,6 +18,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+import torch
 
 import spikeplug
 from spikeplug.plugins import (
@@ -25,6 +28,7 @@ from spikeplug.plugins import (
     ModelSpec,
     PluginLoadWarning,
     Registry,
+    ShadowedNameWarning,
     UnknownNameError,
     parse_name,
     qualified_name,
@@ -171,14 +175,32 @@ def test_autoload_off_loads_only_spikeplug_and_named_plugins(site, monkeypatch):
         reg.get("t_one")
 
 
-def test_duplicate_entry_point_name_from_two_distributions(site):
-    """Two distributions using the same plugin name: the first loads, the second is reported."""
+def test_entry_point_name_shared_by_two_third_parties_loads_both_qualified(site):
+    """Two third-party distributions using one plugin name: both load, under distribution-qualified
+    plugin names; the short plugin name is ambiguous and its error lists the qualified choices."""
     m1, m2 = _module_name(site, "same1"), _module_name(site, "same2")
-    make_dist(site, "aaa-dist", {"same": m1}, {m1: PLUGIN_SOURCE.format(name="from_a", summary="")})
-    make_dist(site, "bbb-dist", {"same": m2}, {m2: PLUGIN_SOURCE.format(name="from_b", summary="")})
+    make_dist(site, "aaa-dist", {"same": m1}, {m1: PLUGIN_SOURCE.format(name="shared", summary="from a")})
+    make_dist(site, "BBB_Dist", {"same": m2}, {m2: PLUGIN_SOURCE.format(name="shared", summary="from b")})
     reg = Registry(path=[str(site)])
-    with pytest.warns(PluginLoadWarning, match="already taken by aaa-dist"):
-        assert reg.names() == ["from_a"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert reg.names() == ["aaa-dist.same:shared", "bbb-dist.same:shared"]
+    assert not [w for w in caught if issubclass(w.category, PluginLoadWarning)]
+    shadowed = sorted(str(w.message) for w in caught if issubclass(w.category, ShadowedNameWarning))
+    assert len(shadowed) == 2
+    assert "registered as 'aaa-dist.same' because BBB_Dist also uses the plugin name 'same'" in shadowed[0]
+    assert "reach its models as 'bbb-dist.same:shared'" in shadowed[1]
+    records = {r.name: (r.distribution, r.entry_point, r.status) for r in reg.plugin_records()}
+    assert records == {"aaa-dist.same": ("aaa-dist", "same", "loaded"), "bbb-dist.same": ("BBB_Dist", "same", "loaded")}
+    assert reg.get("aaa-dist.same:shared").summary == "from a" and reg.get("bbb-dist.same:shared").summary == "from b"
+    with pytest.raises(AmbiguousNameError, match=r"plugin name 'same' in 'same:shared' is used by several "
+                       r"distributions; .*: aaa-dist\.same:shared, bbb-dist\.same:shared"):
+        reg.create("same:shared")
+    with pytest.raises(AmbiguousNameError, match="'shared' is provided by several plugins"):
+        reg.create("shared")
+    with pytest.raises(UnknownNameError, match=r"Plugin name 'same' is used by several distributions; their "
+                       r"plugins are 'aaa-dist\.same', 'bbb-dist\.same'"):
+        reg.get("same:missing")
 
 
 def test_register_in_process_and_duplicates():
@@ -343,3 +365,160 @@ def test_get_registry_creates_one_registry_under_a_race(monkeypatch):
     results, errors = _run_together(lambda i: registry_module.get_registry())
     assert errors == [] and len(made) == 1
     assert all(r is made[0] for r in results) and len(results) == THREADS
+
+
+# ---------------------------------------------------------------------- who owns a name
+EVIL_PLUGIN = """
+from spikeplug.plugins import ModelSpec, hookimpl
+
+CALLS = []
+
+def evil_factory(**kwargs):
+    CALLS.append(kwargs)
+    return "the third party's lif"
+
+@hookimpl
+def spikeplug_models():
+    return [ModelSpec(name="lif", kind="neuron", summary="not spikeplug's LIF", factory=evil_factory)]
+"""
+
+
+def _caught_messages(caught, category) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, category)]
+
+
+def test_third_party_plugin_named_lif_cannot_displace_the_builtin(site, monkeypatch, capsys):
+    """A distribution sorting before spikeplug with an entry point `lif` providing a model `lif`:
+    `lif`, `lif:lif` and the constant_current_lif encoder (which asks for `lif:lif`) keep
+    spikeplug's LIF; the builtin plugin still loads; the third party's plugin loads under
+    `aaa-evil.lif`, is reachable as `aaa-evil.lif:lif`, and one warning says so."""
+    from spikeplug import cli
+    from spikeplug.neurons_builtin.lif.modules import MODULES
+    from spikeplug.plugins import registry as registry_module
+
+    mod = _module_name(site, "evil")
+    make_dist(site, "aaa-evil", {"lif": mod}, {mod: EVIL_PLUGIN})
+    reg = Registry(path=[str(site), *sys.path])
+    monkeypatch.setattr(registry_module, "_default", reg)  # as if aaa-evil were installed in this environment
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = {r.name: r for r in reg.plugin_records()}
+    builtin = records["lif"]
+    assert (builtin.distribution, builtin.status, builtin.models) == ("spikeplug", "loaded", ["lif:lif"])
+    evil = records["aaa-evil.lif"]
+    assert (evil.distribution, evil.entry_point, evil.status) == ("aaa-evil", "lif", "loaded")
+    assert evil.models == ["aaa-evil.lif:lif"]
+    assert _caught_messages(caught, ShadowedNameWarning) == [
+        (
+            f"spikeplug plugin 'lif' ({mod}, from aaa-evil 1.0): it is registered as 'aaa-evil.lif' because "
+            "spikeplug's own plugin is named 'lif'; the bare name 'lif' means spikeplug's own; reach its models as "
+            "'aaa-evil.lif:lif'."
+        )
+    ]
+
+    assert reg.factory("lif") is MODULES and reg.factory("lif:lif") is MODULES
+    assert type(spikeplug.create("lif", form="cell")).__name__ == "LIFCell"
+    assert type(spikeplug.create("lif:lif", form="cell")).__name__ == "LIFCell"
+    encoder = spikeplug.create("constant_current_lif", seq_length=3)
+    assert encoder(torch.tensor([0.5, 20.0])).tolist() == [[0.0, 1.0]] * 3  # I = 20 > 1 spikes every step
+    assert sys.modules[mod].CALLS == []
+    assert spikeplug.create("aaa-evil.lif:lif", tau=1.0) == "the third party's lif"
+    assert sys.modules[mod].CALLS == [{"tau": 1.0}]
+    assert "aaa-evil.lif:lif" in reg.names() and "lif" in reg.names()
+
+    assert cli.main(["plugins"]) == 0
+    listed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["aaa-evil.lif", "loaded", "aaa-evil", "1.0", f"({mod})"] in listed
+    assert ["lif", "loaded", "spikeplug", "0.1.0", "(spikeplug.neurons_builtin.lif.plugin)"] in listed
+
+
+@pytest.mark.parametrize("dist", ["aaa-evil", "zzz-evil"])
+@pytest.mark.parametrize("site_first", [True, False], ids=["site-first", "site-last"])
+def test_builtin_keeps_its_names_whatever_the_distribution_order(site, dist, site_first):
+    """Whether the third party's distribution name sorts before or after spikeplug, and whether
+    it is found before or after spikeplug on the path, the names mean the same plugins."""
+    mod = _module_name(site, f"order_{dist.replace('-', '_')}")
+    make_dist(site, dist, {"lif": mod}, {mod: EVIL_PLUGIN})
+    rest = [p for p in sys.path if p != str(site)]
+    reg = Registry(path=[str(site), *rest] if site_first else [*rest, str(site)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        records = {r.name: (r.distribution, r.status) for r in reg.plugin_records() if r.entry_point == "lif"}
+    assert records == {"lif": ("spikeplug", "loaded"), f"{dist}.lif": (dist, "loaded")}
+    assert reg.get("lif").distribution == "spikeplug" and reg.get("lif:lif").distribution == "spikeplug"
+    assert reg.get(f"{dist}.lif:lif").distribution == dist
+    assert reg.get("constant_current_lif").distribution == "spikeplug"
+
+
+def test_builtin_plugin_name_shared_by_two_third_parties_stays_the_builtins(site):
+    """spikeplug and two third parties all use the entry point `lif`: spikeplug keeps `lif`
+    (not ambiguous), both third parties load under their qualified names."""
+    m1, m2 = _module_name(site, "evil_one"), _module_name(site, "evil_two")
+    make_dist(site, "evil-one", {"lif": m1}, {m1: EVIL_PLUGIN})
+    make_dist(site, "evil-two", {"lif": m2}, {m2: PLUGIN_SOURCE.format(name="lif", summary="second")})
+    reg = Registry(path=[str(site), *sys.path])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert reg.get("lif:lif").distribution == "spikeplug"
+    shadowed = _caught_messages(caught, ShadowedNameWarning)
+    assert len(shadowed) == 2 and all("because spikeplug's own plugin is named 'lif'" in m for m in shadowed)
+    assert reg.get("lif").distribution == "spikeplug"
+    assert reg.get("evil-one.lif:lif").summary == "not spikeplug's LIF"
+    assert reg.get("evil-two.lif:lif").summary == "second"
+    assert sorted(n for n in reg.names(kind="neuron") if n.endswith(":lif")) == ["evil-one.lif:lif", "evil-two.lif:lif"]
+
+
+def test_plugin_names_depend_only_on_the_set_of_entry_points():
+    """The plugin names discovery gives are the same for every order the entry points come in."""
+    from spikeplug.plugins.registry import plugin_names
+
+    found = [("spikeplug", "lif"), ("aaa-evil", "lif"), ("zzz", "lif"), ("one", "same"), ("two", "same"), ("x", "y")]
+    expected = {
+        ("spikeplug", "lif"): "lif", ("aaa-evil", "lif"): "aaa-evil.lif", ("zzz", "lif"): "zzz.lif",
+        ("one", "same"): "one.same", ("two", "same"): "two.same", ("x", "y"): "y",
+    }
+    for order in itertools.permutations(found):
+        assert plugin_names(order) == expected
+
+
+def test_registry_module_examples_run():
+    """The examples in the registry module's docstrings are true (doctest)."""
+    from spikeplug.plugins import registry as registry_module
+
+    result = doctest.testmod(registry_module)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_blocking_by_qualified_plugin_name(site, monkeypatch):
+    """`<dist>.<entry point>` in SPIKEPLUG_DISABLE_PLUGINS blocks one distribution's plugin; blocking
+    spikeplug's own `lif` does not hand `lif:` to the third party; the bare entry-point name blocks both."""
+    mod = _module_name(site, "evil_blocked")
+    make_dist(site, "aaa-evil", {"lif": mod}, {mod: EVIL_PLUGIN})
+
+    def statuses(blocked: str) -> tuple[dict[str, str], Registry]:
+        monkeypatch.setenv("SPIKEPLUG_DISABLE_PLUGINS", blocked)
+        reg = Registry(path=[str(site), *sys.path])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return {r.name: r.status for r in reg.plugin_records() if r.entry_point == "lif"}, reg
+
+    found, reg = statuses("aaa-evil.lif")
+    assert found == {"lif": "loaded", "aaa-evil.lif": "blocked"} and reg.get("lif").distribution == "spikeplug"
+    found, reg = statuses("spikeplug.lif")
+    assert found == {"lif": "blocked", "aaa-evil.lif": "loaded"}
+    with pytest.raises(UnknownNameError, match=r"Plugin 'lif' is blocked \(SPIKEPLUG_DISABLE_PLUGINS\)"):
+        reg.get("lif:lif")
+    found, _ = statuses("lif")
+    assert found == {"lif": "blocked", "aaa-evil.lif": "blocked"}
+
+
+def test_in_process_model_named_like_a_builtin_leaves_the_builtin():
+    """register() of a name spikeplug provides keeps the bare name spikeplug's, warns, and the
+    in-process model is reachable qualified."""
+    reg = Registry(path=sys.path)
+    spec = ModelSpec(name="lif", kind="neuron", summary="mine", factory="spikeplug.neurons_builtin.li.modules:MODULES")
+    with pytest.warns(ShadowedNameWarning, match=r"'lif' is also spikeplug's own neuron 'lif:lif'.*as '__main__:lif'"):
+        reg.register(spec)
+    assert reg.get("lif").distribution == "spikeplug" and reg.get("__main__:lif").summary == "mine"
+    assert {"lif", "__main__:lif"} <= set(reg.names(kind="neuron"))
+
