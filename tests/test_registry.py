@@ -17,6 +17,7 @@ import time
 import warnings
 from pathlib import Path
 
+import attrs
 import pytest
 import torch
 
@@ -33,6 +34,7 @@ from spikeplug.plugins import (
     parse_name,
     qualified_name,
 )
+from spikeplug.surrogates import Surrogate
 
 PLUGIN_SOURCE = """
 from spikeplug.plugins import ModelSpec, hookimpl
@@ -522,3 +524,118 @@ def test_in_process_model_named_like_a_builtin_leaves_the_builtin():
     assert reg.get("lif").distribution == "spikeplug" and reg.get("__main__:lif").summary == "mine"
     assert {"lif", "__main__:lif"} <= set(reg.names(kind="neuron"))
 
+
+# ---------------------------------------------------------------------- a plugin's surrogate named "super"
+ODD_SUPER_PLUGIN = """
+import torch
+from spikeplug.plugins import hookimpl
+from spikeplug.surrogates import Surrogate
+
+def seven_derivative(x, alpha):
+    return torch.full_like(x, 7.0)
+
+@hookimpl
+def spikeplug_surrogates():
+    return [Surrogate("super", seven_derivative, "constant 7: visibly not SuperSpike")]
+"""
+
+SPIKING_ENCODERS = ("constant_current_lif", "spike_latency_lif")
+
+
+def _odd_super_registries(site: Path) -> tuple[Registry, Registry, str]:
+    """A registry of this environment, and one that also has a plugin ``plugin`` with a surrogate ``super``."""
+    mod = _module_name(site, "odd_super")
+    make_dist(site, "odd-surrogates", {"plugin": mod}, {mod: ODD_SUPER_PLUGIN})
+    clean = Registry(path=[p for p in sys.path if p != str(site)])
+    polluted = Registry(path=[str(site), *sys.path])
+    return clean, polluted, mod
+
+
+def _input_gradient(monkeypatch, reg: Registry, name: str, **overrides) -> torch.Tensor:
+    """d(sum of outputs)/d(input) of model ``name`` with its defaults (plus ``overrides``), with
+    ``reg`` as the process-wide registry that resolves ``method=`` names."""
+    from spikeplug.plugins import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default", reg)
+    torch.manual_seed(0)
+    if name in SPIKING_ENCODERS:
+        module, x = reg.create(name, seq_length=6, **overrides), 0.5 + 2 * torch.rand(2, 3)
+    else:
+        modules = reg.factory(name)
+        form = "layer" if "layer" in modules.forms else "recurrent"
+        sizes = {"input_size": 3, "hidden_size": 5} if form == "recurrent" else {}
+        module, x = reg.create(name, form=form, **sizes, **overrides), 0.5 + torch.rand(8, 2, 3)
+    x.requires_grad_()
+    out = module(x)
+    (out[0] if isinstance(out, tuple) else out).sum().backward()
+    return x.grad
+
+
+def _builtin_spiking_models(reg: Registry) -> tuple[list[str], list[str]]:
+    """spikeplug's own neuron models, and those of them (plus encoders) that take a surrogate ``method``."""
+    from spikeplug.plugins.specs import resolve_reference
+
+    neurons = [e.name for e in reg.entries(kind="neuron") if e.distribution == "spikeplug"]
+    spiking = [
+        name for name in neurons
+        if "method" in attrs.fields_dict(resolve_reference(reg.get(name).spec.parameters, name))
+    ]
+    return neurons, [*spiking, *SPIKING_ENCODERS]
+
+
+def test_plugin_surrogate_named_super_leaves_builtin_defaults_alone(site, monkeypatch):
+    """A plugin's surrogate called `super` (the default method of every spiking parameter class)
+    does not make `super` ambiguous: every builtin neuron model and spiking encoder still
+    constructs with its defaults, and its input gradient is exactly the one with spikeplug's
+    SuperSpike."""
+    clean, polluted, _ = _odd_super_registries(site)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        neurons, spiking = _builtin_spiking_models(clean)
+        assert len(neurons) >= 11 and len(spiking) >= 12
+        for name in [*neurons, *SPIKING_ENCODERS]:
+            expected = _input_gradient(monkeypatch, clean, name)
+            got = _input_gradient(monkeypatch, polluted, name)
+            assert torch.equal(got, expected), name
+            assert name not in spiking or expected.abs().sum() > 0, f"{name}: no gradient through the surrogate"
+
+
+def test_plugin_surrogate_named_super_is_reachable_qualified(site, monkeypatch):
+    """The plugin's `super` is `plugin:super`: a warning says so, spikeplug.threshold and
+    parameter classes accept it, and with it every builtin spiking model gets the plugin's
+    derivative (the same gradient as that derivative registered under a fresh name)."""
+    from spikeplug.neurons_builtin.lif import LIFParameters
+    from spikeplug.surrogates import super_derivative
+
+    _, polluted, mod = _odd_super_registries(site)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        surrogates = polluted.names(kind="surrogate")
+    assert {"super", "plugin:super"} <= set(surrogates)
+    assert _caught_messages(caught, ShadowedNameWarning) == [
+        (
+            f"spikeplug plugin 'plugin' ({mod}, from odd-surrogates 1.0): the bare name 'super' means spikeplug's own; "
+            "reach them as 'plugin:super'."
+        )
+    ]
+    seven = sys.modules[mod].seven_derivative
+    assert polluted.surrogate("super").derivative is super_derivative
+    assert polluted.surrogate("plugin:super").derivative is seven
+
+    from spikeplug.plugins import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default", polluted)
+    x = torch.tensor([-1.0, 0.0, 0.5], requires_grad=True)
+    spikeplug.threshold(x, "plugin:super", 100.0).sum().backward()
+    assert x.grad.tolist() == [7.0, 7.0, 7.0]
+    x.grad = None
+    spikeplug.threshold(x, "super", 100.0).sum().backward()
+    torch.testing.assert_close(x.grad, torch.tensor([1 / 101**2, 1.0, 1 / 51**2]))  # 1/(α|x|+1)²
+    assert LIFParameters(method="plugin:super").method == "plugin:super"
+
+    polluted.register(Surrogate("seven_test", seven, "the plugin's derivative under a fresh name"))
+    _, spiking = _builtin_spiking_models(polluted)
+    for name in spiking:
+        qualified = _input_gradient(monkeypatch, polluted, name, method="plugin:super")
+        torch.testing.assert_close(qualified, _input_gradient(monkeypatch, polluted, name, method="seven_test"))
+        assert not torch.equal(qualified, _input_gradient(monkeypatch, polluted, name)), name
