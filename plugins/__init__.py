@@ -28,6 +28,7 @@ from .errors import (
     PluginError,
     PluginLoadWarning,
     RegistryError,
+    ShadowedNameWarning,
     UnknownNameError,
 )
 from .hookspecs import hookimpl, hookspec
@@ -45,6 +46,7 @@ __all__ = [
     "PluginRecord",
     "Registry",
     "RegistryError",
+    "ShadowedNameWarning",
     "UnknownNameError",
     "get_registry",
     "hookimpl",

@@ -12,6 +12,7 @@ __all__ = [
     "InvalidNameError",
     "PluginError",
     "PluginLoadWarning",
+    "ShadowedNameWarning",
 ]
 
 
@@ -41,3 +42,11 @@ class PluginError(RegistryError, RuntimeError):
 
 class PluginLoadWarning(SpikeplugWarning):
     """A plugin failed to load or its hook raised; every other model keeps working."""
+
+
+class ShadowedNameWarning(SpikeplugWarning):
+    """A plugin's name, or a model name it provides, is taken by another distribution.
+
+    Nothing is lost: the plugin is loaded under its distribution-qualified name
+    (``<distribution>.<entry point>``) and the message says how to reach each shadowed model.
+    """

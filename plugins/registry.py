@@ -6,15 +6,39 @@ plugin and silently skips a taken name): every entry point is checked against th
 list *before* it is imported, imported and registered inside its own ``try``, and any
 failure is kept with its traceback, warned about once and listed by
 ``spikeplug plugins``. Hooks are then called one implementation at a time, so a hook that
-raises loses only its own plugin's models.
+raises loses only its own plugin's models. Discovery is thread-safe: threads that use the
+registry while another one discovers wait for it, and the plugins are loaded once.
+
+Names, and who owns them. No installed distribution can change what another
+distribution's models are, and the outcome never depends on the order distributions are
+found in:
+
+* A plugin's name is its entry-point name, unless another distribution has an entry point
+  of the same name. Then spikeplug's own distribution keeps the plain name, and every
+  other distribution's plugin is still loaded, under the *distribution-qualified* plugin
+  name ``<distribution>.<entry point>``, with the distribution name normalised as pip
+  does (lowercase, runs of ``-_.`` become ``-``): distribution ``AAA_Evil``'s entry point
+  ``lif`` is the plugin ``aaa-evil.lif``, and its model ``lif`` is ``aaa-evil.lif:lif``,
+  while ``lif:lif`` stays spikeplug's. Where only third-party distributions share an
+  entry-point name, all of them get qualified names and the short plugin name is
+  ambiguous: ``same:model`` raises :class:`AmbiguousNameError` listing the qualified
+  choices.
+* A bare model (or surrogate) name provided by spikeplug's own distribution always means
+  spikeplug's, whoever else provides it; the others are reachable by their qualified
+  names (``aaa-evil.lif:lif``, ``my_plugin:super``). A bare name that only third parties
+  share stays ambiguous and its error lists the qualified names.
+* Each plugin whose plugin name was qualified, or one of whose bare names stays
+  spikeplug's, gets one :class:`ShadowedNameWarning` that says how to reach its models.
 
 Environment:
 
 ``SPIKEPLUG_DISABLE_PLUGINS``
-    comma- or space-separated plugin (entry-point) names to skip, builtins included.
+    comma- or space-separated plugins to skip, builtins included: an entry-point name
+    skips every plugin with that entry-point name; ``<distribution>.<entry point>``
+    (e.g. ``spikeplug.lif``, ``aaa-evil.lif``) skips that one distribution's.
 ``SPIKEPLUG_DISABLE_PLUGIN_AUTOLOAD``
     any non-empty value: load only the plugins of the ``spikeplug`` distribution itself
-    and those named in ``SPIKEPLUG_PLUGINS``.
+    and those named (either way, as above) in ``SPIKEPLUG_PLUGINS``.
 """
 
 from __future__ import annotations
@@ -22,9 +46,10 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import threading
 import traceback
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -41,11 +66,21 @@ from .errors import (
     DuplicateNameError,
     PluginError,
     PluginLoadWarning,
+    ShadowedNameWarning,
     UnknownNameError,
 )
 from .specs import Entry, ModelSpec, parse_name, qualified_name, resolve_reference
 
-__all__ = ["Registry", "PluginRecord", "get_registry", "ENV_DISABLE", "ENV_NO_AUTOLOAD", "ENV_PLUGINS"]
+__all__ = [
+    "Registry",
+    "PluginRecord",
+    "get_registry",
+    "plugin_names",
+    "qualified_plugin_name",
+    "ENV_DISABLE",
+    "ENV_NO_AUTOLOAD",
+    "ENV_PLUGINS",
+]
 
 GROUP = "spikeplug"
 OWN_DISTRIBUTION = "spikeplug"
@@ -64,13 +99,62 @@ def _normalise(dist_name: str) -> str:
     return re.sub(r"[-_.]+", "-", dist_name).lower()
 
 
+def qualified_plugin_name(distribution: str, entry_point: str) -> str:
+    """The distribution-qualified plugin name ``<normalised distribution>.<entry point>``.
+
+    >>> qualified_plugin_name("AAA_Evil", "lif")
+    'aaa-evil.lif'
+    """
+    return f"{_normalise(distribution)}.{entry_point}"
+
+
+def plugin_names(found: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The plugin name of each ``(normalised distribution, entry-point name)`` pair.
+
+    An entry-point name used by one distribution only is the plugin name. Where several
+    distributions use it, spikeplug's own keeps it and every other one is qualified by its
+    distribution (:func:`qualified_plugin_name`). The result depends only on the set of pairs,
+    never on their order.
+
+    >>> plugin_names([("aaa-evil", "lif"), ("spikeplug", "lif"), ("x", "y")])
+    {('aaa-evil', 'lif'): 'aaa-evil.lif', ('spikeplug', 'lif'): 'lif', ('x', 'y'): 'y'}
+    """
+    dists_by_ep: dict[str, set[str]] = {}
+    for dist, ep_name in found:
+        dists_by_ep.setdefault(ep_name, set()).add(dist)
+    names = {}
+    for ep_name, dists in dists_by_ep.items():
+        for dist in sorted(dists):
+            shared = len(dists) > 1 and dist != OWN_DISTRIBUTION
+            names[dist, ep_name] = qualified_plugin_name(dist, ep_name) if shared else ep_name
+    return names
+
+
+def _is_own(entry: Entry) -> bool:
+    return entry.distribution is not None and _normalise(entry.distribution) == OWN_DISTRIBUTION
+
+
+def _family(kind: str) -> str:
+    """Kinds that compete for one bare name: models (``create``) or surrogates (``method=``)."""
+    return "model" if kind in MODEL_KINDS else kind
+
+
+def _owner(qnames: Sequence[str], entries: dict[str, Entry]) -> str | None:
+    """The one name of ``qnames`` from spikeplug's own distribution, if exactly one is."""
+    own = [q for q in qnames if _is_own(entries[q])]
+    return own[0] if len(own) == 1 else None
+
+
 @attrs.define
 class PluginRecord:
     """One plugin as discovery saw it.
 
-    ``status`` is ``"loaded"``, ``"failed"`` (``error`` holds the traceback),
-    ``"blocked"`` (named in ``SPIKEPLUG_DISABLE_PLUGINS``) or ``"skipped"`` (autoload
-    is off).
+    ``name`` is the plugin name (the ``plugin`` in ``plugin:model``): the entry-point name,
+    or ``<distribution>.<entry point>`` when another distribution uses the same entry-point
+    name (see the module docstring); ``entry_point`` is the entry-point name itself
+    (``None`` for plugins registered in process). ``status`` is ``"loaded"``, ``"failed"``
+    (``error`` holds the traceback), ``"blocked"`` (named in ``SPIKEPLUG_DISABLE_PLUGINS``)
+    or ``"skipped"`` (autoload is off).
     """
 
     name: str
@@ -80,6 +164,7 @@ class PluginRecord:
     status: str
     error: str | None = None
     models: list[str] = attrs.Factory(list)
+    entry_point: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -92,7 +177,8 @@ class Registry:
     :param path: where to look for installed distributions (default ``sys.path``).
     :param autoload: load third-party entry points (default: unless
         ``SPIKEPLUG_DISABLE_PLUGIN_AUTOLOAD`` is set).
-    :param blocked: plugin names to skip (default: ``SPIKEPLUG_DISABLE_PLUGINS``).
+    :param blocked: plugins to skip, by entry-point name or distribution-qualified plugin
+        name (default: ``SPIKEPLUG_DISABLE_PLUGINS``).
     :param plugins: extra plugin objects to register as ``(name, object)`` pairs, as if
         they came from entry points (tests, applications that embed plugins).
     """
@@ -105,7 +191,10 @@ class Registry:
     _entries: dict[str, Entry] = attrs.field(init=False, factory=dict)
     _by_name: dict[str, list[str]] = attrs.field(init=False, factory=dict)
     _records: dict[str, PluginRecord] = attrs.field(init=False, factory=dict)
+    _shared: dict[str, list[str]] = attrs.field(init=False, factory=dict)  # entry-point name -> qualified plugin names
     _state: str = attrs.field(init=False, default="new")
+    _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, eq=False, repr=False)
+    _loader: int | None = attrs.field(init=False, default=None, eq=False, repr=False)  # thread running discovery
 
     def __attrs_post_init__(self) -> None:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -117,46 +206,74 @@ class Registry:
 
     # ------------------------------------------------------------------ discovery
     def _ensure_loaded(self) -> None:
-        if self._state == "ready":
+        if self._state == "ready":  # set only after discovery finished: no lock needed to read it
             return
-        if self._state == "loading":
+        if self._loader == threading.get_ident():
+            # The loading thread itself came back (a plugin creating models at import): waiting
+            # for the lock would deadlock, and the registry is half built, so say what went wrong.
             raise SpikeplugError(
                 "the registry was used while plugins were still loading; a plugin module must "
                 "not create models or parameters at import time (move that code into the factory)"
             )
-        self._state = "loading"
-        try:
-            self._discover()
-        finally:
-            self._state = "ready"
+        with self._lock:  # other threads wait here until the first one has discovered the plugins
+            if self._state == "ready":
+                return
+            self._state = "loading"
+            self._loader = threading.get_ident()
+            try:
+                self._discover()
+            finally:
+                self._loader = None
+                self._state = "ready"
 
-    def _entry_points(self) -> Iterator[tuple[Any, str | None, str | None]]:
-        seen: set[str] = set()
+    def _entry_points(self) -> list[tuple[Any, str, str | None]]:
+        found, seen = [], set()
         for dist in importlib_metadata.distributions(path=self.path) if self.path is not None else importlib_metadata.distributions():
             dist_name = dist.metadata["Name"] or "?"
             key = _normalise(dist_name)
             if key in seen:  # the same distribution twice on the path: the first one wins, as for imports
                 continue
             seen.add(key)
+            names: set[str] = set()
             for ep in dist.entry_points.select(group=GROUP):
-                yield ep, dist_name, dist.version
+                if ep.name not in names:  # one distribution declaring a name twice: its first line wins
+                    names.add(ep.name)
+                    found.append((ep, dist_name, dist.version))
+        return found
 
     def _discover(self) -> None:
         wanted = _split_env(os.environ.get(ENV_PLUGINS))
-        eps = sorted(self._entry_points(), key=lambda item: (item[0].name, item[1] or ""))
+        found = self._entry_points()
+        names = plugin_names((_normalise(dist), ep.name) for ep, dist, _ in found)
+        kept = {name for (_, ep_name), name in names.items() if name == ep_name}
+        self._shared = {}  # entry-point names that no plugin keeps: ambiguous as plugin names
+        for (_, ep_name), name in sorted(names.items()):
+            if name != ep_name and ep_name not in kept:
+                self._shared.setdefault(ep_name, []).append(name)
+        # Sorted by what the registry makes of them, so the order distributions are found in changes nothing.
+        eps = sorted(found, key=lambda item: (names[_normalise(item[1]), item[0].name], _normalise(item[1])))
         for ep, dist, version in eps:
-            record = PluginRecord(name=ep.name, module=ep.value, distribution=dist, version=version, status="loaded")
-            if ep.name in self.blocked:
+            name = names[_normalise(dist), ep.name]
+            record = PluginRecord(
+                name=name, module=ep.value, distribution=dist, version=version, status="loaded", entry_point=ep.name
+            )
+            aliases = {name, ep.name, qualified_plugin_name(dist, ep.name)}
+            if aliases & self.blocked:
                 record.status = "blocked"
                 self._keep_record(record)
                 continue
-            if not self.autoload and _normalise(dist or "") != OWN_DISTRIBUTION and ep.name not in wanted:
+            if not self.autoload and _normalise(dist) != OWN_DISTRIBUTION and not aliases & wanted:
                 record.status = "skipped"
                 self._keep_record(record)
                 continue
-            if ep.name in self._records and self._records[ep.name].status == "loaded":
-                taken = self._records[ep.name]
-                self._fail(record, f"plugin name {ep.name!r} is already taken by {taken.distribution} ({taken.module}); rename one entry point")
+            if name in self._records and self._records[name].status == "loaded":
+                # only an entry-point name spelt like another plugin's qualified name gets here
+                taken = self._records[name]
+                self._fail(
+                    record,
+                    f"plugin name {name!r} is already taken by {taken.distribution} ({taken.module}); "
+                    "rename one entry point",
+                )
                 continue
             try:
                 module = ep.load()
@@ -172,6 +289,7 @@ class Registry:
                 continue
             self._register_plugin(record, obj)
         self._collect()
+        self._warn_shadowed()
 
     def _register_plugin(self, record: PluginRecord, module: Any) -> None:
         unknown = self._unknown_hooks(module)
@@ -257,6 +375,59 @@ class Registry:
         record.models.append(qname)
         return entry
 
+    def _shadowing(self, entry: Entry) -> Entry | None:
+        """The entry of spikeplug's own distribution that keeps ``entry``'s bare name, if any."""
+        if _is_own(entry):
+            return None
+        family = _family(entry.kind)
+        for qname in self._by_name.get(entry.name, []):
+            other = self._entries[qname]
+            if _is_own(other) and _family(other.kind) == family:
+                return other
+        return None
+
+    def _warn_shadowed(self) -> None:
+        """One warning per third-party plugin whose plugin name or model names are taken by another."""
+        for record in sorted(self._records.values(), key=lambda r: r.name):
+            if record.status != "loaded" or record.entry_point is None:
+                continue
+            renamed = record.name != record.entry_point
+            shadowed = sorted(q for q in record.models if self._shadowing(self._entries[q]) is not None)
+            if not (renamed or shadowed):
+                continue
+            ep_name = record.entry_point
+            parts = []
+            if renamed:
+                others = sorted(
+                    r.distribution or "?" for r in self._records.values()
+                    if r.entry_point == ep_name and r is not record
+                )
+                if ep_name in self._shared:
+                    uses = "uses" if len(others) == 1 else "use"
+                    parts.append(
+                        f"it is registered as {record.name!r} because {', '.join(others)} also {uses} "
+                        f"the plugin name {ep_name!r}, which is therefore ambiguous"
+                    )
+                else:
+                    parts.append(
+                        f"it is registered as {record.name!r} because spikeplug's own plugin is named {ep_name!r}"
+                    )
+            if shadowed:
+                bare = ", ".join(repr(self._entries[q].name) for q in shadowed)
+                parts.append(
+                    f"the bare name {bare} means spikeplug's own" if len(shadowed) == 1
+                    else f"the bare names {bare} mean spikeplug's own"
+                )
+            reach = sorted(record.models) if renamed else shadowed
+            if reach:
+                parts.append(f"reach {'its models' if renamed else 'them'} as {', '.join(map(repr, reach))}")
+            warnings.warn(
+                f"spikeplug plugin {ep_name!r} ({record.module}, from {record.distribution} {record.version}): "
+                + "; ".join(parts) + ".",
+                ShadowedNameWarning,
+                stacklevel=4,
+            )
+
     def _remove(self, qname: str) -> None:
         entry = self._entries.pop(qname)
         self._by_name[entry.name].remove(qname)
@@ -267,28 +438,44 @@ class Registry:
     def register(self, spec: ModelSpec | Surrogate, *, plugin: str = IN_PROCESS) -> Entry:
         """Register a model or surrogate from this process (notebooks, tests).
 
-        It is reachable as ``plugin:name`` and, while unique, by its bare name.
+        It is reachable as ``plugin:name`` and, while unique, by its bare name; a bare name
+        that spikeplug's own distribution provides keeps meaning spikeplug's (warned about).
         """
         self._ensure_loaded()
         if not isinstance(spec, (ModelSpec, Surrogate)):
             raise TypeError(f"register() takes a ModelSpec or a Surrogate, got {type(spec).__name__}")
-        record = self._records.get(plugin)
-        if record is None:
-            record = PluginRecord(name=plugin, module="(registered in process)", distribution=None, version=None, status="loaded")
-            self._records[plugin] = record
-        return self._add(spec, record)
+        with self._lock:
+            record = self._records.get(plugin)
+            if record is None:
+                record = PluginRecord(
+                    name=plugin, module="(registered in process)", distribution=None, version=None, status="loaded"
+                )
+                self._records[plugin] = record
+            entry = self._add(spec, record)
+            own = self._shadowing(entry)
+        if own is not None:
+            warnings.warn(
+                f"{entry.name!r} is also spikeplug's own {own.kind} {own.qualified_name!r}, which keeps the bare name; "
+                f"reach the one registered here as {entry.qualified_name!r}",
+                ShadowedNameWarning,
+                stacklevel=2,
+            )
+        return entry
 
     def unregister(self, name: str) -> None:
         """Remove a model registered in this process (by bare or qualified name)."""
         entry = self._resolve(name, kinds=None)
-        self._remove(entry.qualified_name)
-        self._records[entry.plugin].models.remove(entry.qualified_name)
+        with self._lock:
+            self._remove(entry.qualified_name)
+            self._records[entry.plugin].models.remove(entry.qualified_name)
 
     def names(self, kind: str | None = None, *, qualified: bool = False) -> list[str]:
         """Sorted names of the registered models (all kinds, or ``kind``).
 
-        A bare name is listed while it is unique; names that several plugins provide are
-        listed qualified (``plugin:name``). ``qualified=True`` lists every name qualified.
+        A bare name is listed while it is unique, or when spikeplug's own distribution
+        provides it (the others that share it are listed qualified); names that several
+        third-party plugins provide are listed qualified (``plugin:name``).
+        ``qualified=True`` lists every name qualified.
         """
         self._ensure_loaded()
         if kind is not None and kind not in ("neuron", "encoder", "surrogate"):
@@ -296,10 +483,12 @@ class Registry:
         out = []
         for name, qnames in self._by_name.items():
             matching = [q for q in qnames if kind is None or self._entries[q].kind == kind]
-            if qualified or len(matching) > 1:
+            owner = _owner(matching, self._entries)
+            if qualified or (len(matching) > 1 and owner is None):
                 out.extend(matching)
             elif matching:
                 out.append(name)
+                out.extend(q for q in matching if q != owner and len(matching) > 1)
         return sorted(out)
 
     def entries(self, kind: str | None = None) -> list[Entry]:
@@ -342,11 +531,21 @@ class Registry:
             entry = self._entries.get(qualified_name(plugin, bare))
             if entry is not None and (kinds is None or entry.kind in kinds):
                 return entry
+            choices = [
+                q for q in (qualified_name(p, bare) for p in self._shared.get(plugin, ()))
+                if q in self._entries and (kinds is None or self._entries[q].kind in kinds)
+            ]
+            if choices:
+                raise AmbiguousNameError(
+                    f"plugin name {plugin!r} in {name!r} is used by several distributions; choose one by its "
+                    f"distribution-qualified name: {', '.join(sorted(choices))}"
+                )
             candidates = []
         else:
             candidates = [q for q in self._by_name.get(bare, []) if kinds is None or self._entries[q].kind in kinds]
-            if len(candidates) == 1:
-                return self._entries[candidates[0]]
+            owner = candidates[0] if len(candidates) == 1 else _owner(candidates, self._entries)
+            if owner is not None:
+                return self._entries[owner]
         if len(candidates) > 1:
             raise AmbiguousNameError(
                 f"{bare!r} is provided by several plugins; choose one by its qualified name: "
@@ -362,6 +561,11 @@ class Registry:
         close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
         if close:
             lines.append(f"Did you mean {', '.join(map(repr, close))}?")
+        if plugin is not None and plugin in self._shared:
+            lines.append(
+                f"Plugin name {plugin!r} is used by several distributions; their plugins are "
+                f"{', '.join(map(repr, sorted(self._shared[plugin])))}."
+            )
         if plugin is not None and plugin in self._records:
             rec = self._records[plugin]
             if rec.status == "loaded":
@@ -389,11 +593,17 @@ class Registry:
 
 
 _default: Registry | None = None
+_default_lock = threading.Lock()
 
 
 def get_registry() -> Registry:
-    """The process-wide registry behind ``spikeplug.create`` (created on first use)."""
+    """The process-wide registry behind ``spikeplug.create`` (created on first use).
+
+    Safe to call from several threads at once: they all get the same registry.
+    """
     global _default
     if _default is None:
-        _default = Registry()
+        with _default_lock:
+            if _default is None:
+                _default = Registry()
     return _default

@@ -7,13 +7,19 @@ exercise the real entry-point path without touching the installed environment.
 
 from __future__ import annotations
 
+import doctest
+import itertools
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import warnings
 from pathlib import Path
 
+import attrs
 import pytest
+import torch
 
 import spikeplug
 from spikeplug.plugins import (
@@ -23,10 +29,12 @@ from spikeplug.plugins import (
     ModelSpec,
     PluginLoadWarning,
     Registry,
+    ShadowedNameWarning,
     UnknownNameError,
     parse_name,
     qualified_name,
 )
+from spikeplug.surrogates import Surrogate
 
 PLUGIN_SOURCE = """
 from spikeplug.plugins import ModelSpec, hookimpl
@@ -169,14 +177,32 @@ def test_autoload_off_loads_only_spikeplug_and_named_plugins(site, monkeypatch):
         reg.get("t_one")
 
 
-def test_duplicate_entry_point_name_from_two_distributions(site):
-    """Two distributions using the same plugin name: the first loads, the second is reported."""
+def test_entry_point_name_shared_by_two_third_parties_loads_both_qualified(site):
+    """Two third-party distributions using one plugin name: both load, under distribution-qualified
+    plugin names; the short plugin name is ambiguous and its error lists the qualified choices."""
     m1, m2 = _module_name(site, "same1"), _module_name(site, "same2")
-    make_dist(site, "aaa-dist", {"same": m1}, {m1: PLUGIN_SOURCE.format(name="from_a", summary="")})
-    make_dist(site, "bbb-dist", {"same": m2}, {m2: PLUGIN_SOURCE.format(name="from_b", summary="")})
+    make_dist(site, "aaa-dist", {"same": m1}, {m1: PLUGIN_SOURCE.format(name="shared", summary="from a")})
+    make_dist(site, "BBB_Dist", {"same": m2}, {m2: PLUGIN_SOURCE.format(name="shared", summary="from b")})
     reg = Registry(path=[str(site)])
-    with pytest.warns(PluginLoadWarning, match="already taken by aaa-dist"):
-        assert reg.names() == ["from_a"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert reg.names() == ["aaa-dist.same:shared", "bbb-dist.same:shared"]
+    assert not [w for w in caught if issubclass(w.category, PluginLoadWarning)]
+    shadowed = sorted(str(w.message) for w in caught if issubclass(w.category, ShadowedNameWarning))
+    assert len(shadowed) == 2
+    assert "registered as 'aaa-dist.same' because BBB_Dist also uses the plugin name 'same'" in shadowed[0]
+    assert "reach its models as 'bbb-dist.same:shared'" in shadowed[1]
+    records = {r.name: (r.distribution, r.entry_point, r.status) for r in reg.plugin_records()}
+    assert records == {"aaa-dist.same": ("aaa-dist", "same", "loaded"), "bbb-dist.same": ("BBB_Dist", "same", "loaded")}
+    assert reg.get("aaa-dist.same:shared").summary == "from a" and reg.get("bbb-dist.same:shared").summary == "from b"
+    with pytest.raises(AmbiguousNameError, match=r"plugin name 'same' in 'same:shared' is used by several "
+                       r"distributions; .*: aaa-dist\.same:shared, bbb-dist\.same:shared"):
+        reg.create("same:shared")
+    with pytest.raises(AmbiguousNameError, match="'shared' is provided by several plugins"):
+        reg.create("shared")
+    with pytest.raises(UnknownNameError, match=r"Plugin name 'same' is used by several distributions; their "
+                       r"plugins are 'aaa-dist\.same', 'bbb-dist\.same'"):
+        reg.get("same:missing")
 
 
 def test_register_in_process_and_duplicates():
@@ -251,3 +277,371 @@ def test_environment_variable_blocks_builtin_in_default_registry():
     env = {**__import__("os").environ, "SPIKEPLUG_DISABLE_PLUGINS": "lif", "PYTHONWARNINGS": "ignore"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "blocked"
+
+
+# ---------------------------------------------------------------------- discovery from several threads
+SLOW_PLUGIN = """
+import time
+from spikeplug.plugins import ModelSpec, hookimpl
+
+CALLS = []
+
+@hookimpl
+def spikeplug_models():
+    CALLS.append(1)
+    time.sleep(0.3)  # discovery is still running while the other threads arrive
+    return [ModelSpec(name="slow", kind="neuron", summary="slow to register",
+                      factory="spikeplug.neurons_builtin.lif.modules:MODULES")]
+"""
+
+THREADS = 8
+
+
+def _run_together(target, n: int = THREADS) -> tuple[list, list]:
+    """Start ``n`` threads that call ``target(i)`` at the same moment; their results and errors."""
+    barrier = threading.Barrier(n, timeout=30)
+    results, errors = [], []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(target(i))
+        except Exception as exc:  # noqa: BLE001 - every failure is collected and asserted on
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread is still blocked: discovery deadlocked"
+    return results, errors
+
+
+def test_first_use_from_many_threads_waits_for_one_discovery(site, monkeypatch):
+    """Threads that use a fresh registry while another thread discovers plugins wait for it and
+    get the result (instead of 'used while plugins were still loading'); discovery runs once."""
+    from spikeplug.plugins import registry as registry_module
+
+    mod = _module_name(site, "slow")
+    make_dist(site, "slow-dist", {"slow": mod}, {mod: SLOW_PLUGIN})
+    reg = Registry(path=[str(site), *sys.path])
+    # the process-wide registry (which parameter classes ask about method=) is this one too
+    monkeypatch.setattr(registry_module, "_default", reg)
+
+    def use(i: int):
+        return ("names", tuple(reg.names())) if i % 2 else ("create", type(reg.create("slow", form="cell")).__name__)
+
+    results, errors = _run_together(use)
+    assert errors == []
+    listing = tuple(reg.names())
+    assert "slow" in listing and "lif" in listing
+    assert sorted(results) == sorted([("names", listing)] * (THREADS // 2) + [("create", "LIFCell")] * (THREADS // 2))
+    assert sys.modules[mod].CALLS == [1]
+
+
+def test_registry_use_while_loading_from_the_loading_thread_raises(site, monkeypatch):
+    """A plugin that uses the registry while it is imported gets the clear 'still loading' error
+    (its plugin is reported failed) rather than waiting forever on the discovery lock."""
+    from spikeplug.plugins import registry as registry_module
+
+    mod = _module_name(site, "eager")
+    make_dist(site, "eager-dist", {"eager": mod}, {mod: "import spikeplug\nspikeplug.create('lif')\n"})
+    reg = Registry(path=[str(site)])
+    monkeypatch.setattr(registry_module, "_default", reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginLoadWarning)
+        results, errors = _run_together(lambda i: reg.names(), n=1)
+    assert errors == [] and results == [[]]
+    record = {r.name: r for r in reg.plugin_records()}["eager"]
+    assert record.status == "failed" and "used while plugins were still loading" in record.error
+
+
+def test_get_registry_creates_one_registry_under_a_race(monkeypatch):
+    """get_registry() called by many threads at once creates the process-wide registry once."""
+    from spikeplug.plugins import registry as registry_module
+
+    made = []
+
+    def slow_registry() -> Registry:
+        time.sleep(0.05)  # widen the window between "is there one?" and "store it"
+        made.append(Registry(path=[]))
+        return made[-1]
+
+    monkeypatch.setattr(registry_module, "_default", None)
+    monkeypatch.setattr(registry_module, "Registry", slow_registry)
+    results, errors = _run_together(lambda i: registry_module.get_registry())
+    assert errors == [] and len(made) == 1
+    assert all(r is made[0] for r in results) and len(results) == THREADS
+
+
+# ---------------------------------------------------------------------- who owns a name
+EVIL_PLUGIN = """
+from spikeplug.plugins import ModelSpec, hookimpl
+
+CALLS = []
+
+def evil_factory(**kwargs):
+    CALLS.append(kwargs)
+    return "the third party's lif"
+
+@hookimpl
+def spikeplug_models():
+    return [ModelSpec(name="lif", kind="neuron", summary="not spikeplug's LIF", factory=evil_factory)]
+"""
+
+
+def _caught_messages(caught, category) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, category)]
+
+
+def test_third_party_plugin_named_lif_cannot_displace_the_builtin(site, monkeypatch, capsys):
+    """A distribution sorting before spikeplug with an entry point `lif` providing a model `lif`:
+    `lif`, `lif:lif` and the constant_current_lif encoder (which asks for `lif:lif`) keep
+    spikeplug's LIF; the builtin plugin still loads; the third party's plugin loads under
+    `aaa-evil.lif`, is reachable as `aaa-evil.lif:lif`, and one warning says so."""
+    from spikeplug import cli
+    from spikeplug.neurons_builtin.lif.modules import MODULES
+    from spikeplug.plugins import registry as registry_module
+
+    mod = _module_name(site, "evil")
+    make_dist(site, "aaa-evil", {"lif": mod}, {mod: EVIL_PLUGIN})
+    reg = Registry(path=[str(site), *sys.path])
+    monkeypatch.setattr(registry_module, "_default", reg)  # as if aaa-evil were installed in this environment
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = {r.name: r for r in reg.plugin_records()}
+    builtin = records["lif"]
+    assert (builtin.distribution, builtin.status, builtin.models) == ("spikeplug", "loaded", ["lif:lif"])
+    evil = records["aaa-evil.lif"]
+    assert (evil.distribution, evil.entry_point, evil.status) == ("aaa-evil", "lif", "loaded")
+    assert evil.models == ["aaa-evil.lif:lif"]
+    assert _caught_messages(caught, ShadowedNameWarning) == [
+        (
+            f"spikeplug plugin 'lif' ({mod}, from aaa-evil 1.0): it is registered as 'aaa-evil.lif' because "
+            "spikeplug's own plugin is named 'lif'; the bare name 'lif' means spikeplug's own; reach its models as "
+            "'aaa-evil.lif:lif'."
+        )
+    ]
+
+    assert reg.factory("lif") is MODULES and reg.factory("lif:lif") is MODULES
+    assert type(spikeplug.create("lif", form="cell")).__name__ == "LIFCell"
+    assert type(spikeplug.create("lif:lif", form="cell")).__name__ == "LIFCell"
+    encoder = spikeplug.create("constant_current_lif", seq_length=3)
+    assert encoder(torch.tensor([0.5, 20.0])).tolist() == [[0.0, 1.0]] * 3  # I = 20 > 1 spikes every step
+    assert sys.modules[mod].CALLS == []
+    assert spikeplug.create("aaa-evil.lif:lif", tau=1.0) == "the third party's lif"
+    assert sys.modules[mod].CALLS == [{"tau": 1.0}]
+    assert "aaa-evil.lif:lif" in reg.names() and "lif" in reg.names()
+
+    assert cli.main(["plugins"]) == 0
+    listed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["aaa-evil.lif", "loaded", "aaa-evil", "1.0", f"({mod})"] in listed
+    assert ["lif", "loaded", "spikeplug", "0.1.0", "(spikeplug.neurons_builtin.lif.plugin)"] in listed
+
+
+@pytest.mark.parametrize("dist", ["aaa-evil", "zzz-evil"])
+@pytest.mark.parametrize("site_first", [True, False], ids=["site-first", "site-last"])
+def test_builtin_keeps_its_names_whatever_the_distribution_order(site, dist, site_first):
+    """Whether the third party's distribution name sorts before or after spikeplug, and whether
+    it is found before or after spikeplug on the path, the names mean the same plugins."""
+    mod = _module_name(site, f"order_{dist.replace('-', '_')}")
+    make_dist(site, dist, {"lif": mod}, {mod: EVIL_PLUGIN})
+    rest = [p for p in sys.path if p != str(site)]
+    reg = Registry(path=[str(site), *rest] if site_first else [*rest, str(site)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        records = {r.name: (r.distribution, r.status) for r in reg.plugin_records() if r.entry_point == "lif"}
+    assert records == {"lif": ("spikeplug", "loaded"), f"{dist}.lif": (dist, "loaded")}
+    assert reg.get("lif").distribution == "spikeplug" and reg.get("lif:lif").distribution == "spikeplug"
+    assert reg.get(f"{dist}.lif:lif").distribution == dist
+    assert reg.get("constant_current_lif").distribution == "spikeplug"
+
+
+def test_builtin_plugin_name_shared_by_two_third_parties_stays_the_builtins(site):
+    """spikeplug and two third parties all use the entry point `lif`: spikeplug keeps `lif`
+    (not ambiguous), both third parties load under their qualified names."""
+    m1, m2 = _module_name(site, "evil_one"), _module_name(site, "evil_two")
+    make_dist(site, "evil-one", {"lif": m1}, {m1: EVIL_PLUGIN})
+    make_dist(site, "evil-two", {"lif": m2}, {m2: PLUGIN_SOURCE.format(name="lif", summary="second")})
+    reg = Registry(path=[str(site), *sys.path])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert reg.get("lif:lif").distribution == "spikeplug"
+    shadowed = _caught_messages(caught, ShadowedNameWarning)
+    assert len(shadowed) == 2 and all("because spikeplug's own plugin is named 'lif'" in m for m in shadowed)
+    assert reg.get("lif").distribution == "spikeplug"
+    assert reg.get("evil-one.lif:lif").summary == "not spikeplug's LIF"
+    assert reg.get("evil-two.lif:lif").summary == "second"
+    assert sorted(n for n in reg.names(kind="neuron") if n.endswith(":lif")) == ["evil-one.lif:lif", "evil-two.lif:lif"]
+
+
+def test_plugin_names_depend_only_on_the_set_of_entry_points():
+    """The plugin names discovery gives are the same for every order the entry points come in."""
+    from spikeplug.plugins.registry import plugin_names
+
+    found = [("spikeplug", "lif"), ("aaa-evil", "lif"), ("zzz", "lif"), ("one", "same"), ("two", "same"), ("x", "y")]
+    expected = {
+        ("spikeplug", "lif"): "lif", ("aaa-evil", "lif"): "aaa-evil.lif", ("zzz", "lif"): "zzz.lif",
+        ("one", "same"): "one.same", ("two", "same"): "two.same", ("x", "y"): "y",
+    }
+    for order in itertools.permutations(found):
+        assert plugin_names(order) == expected
+
+
+def test_registry_module_examples_run():
+    """The examples in the registry module's docstrings are true (doctest)."""
+    from spikeplug.plugins import registry as registry_module
+
+    result = doctest.testmod(registry_module)
+    assert result.attempted >= 2 and result.failed == 0
+
+
+def test_blocking_by_qualified_plugin_name(site, monkeypatch):
+    """`<dist>.<entry point>` in SPIKEPLUG_DISABLE_PLUGINS blocks one distribution's plugin; blocking
+    spikeplug's own `lif` does not hand `lif:` to the third party; the bare entry-point name blocks both."""
+    mod = _module_name(site, "evil_blocked")
+    make_dist(site, "aaa-evil", {"lif": mod}, {mod: EVIL_PLUGIN})
+
+    def statuses(blocked: str) -> tuple[dict[str, str], Registry]:
+        monkeypatch.setenv("SPIKEPLUG_DISABLE_PLUGINS", blocked)
+        reg = Registry(path=[str(site), *sys.path])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return {r.name: r.status for r in reg.plugin_records() if r.entry_point == "lif"}, reg
+
+    found, reg = statuses("aaa-evil.lif")
+    assert found == {"lif": "loaded", "aaa-evil.lif": "blocked"} and reg.get("lif").distribution == "spikeplug"
+    found, reg = statuses("spikeplug.lif")
+    assert found == {"lif": "blocked", "aaa-evil.lif": "loaded"}
+    with pytest.raises(UnknownNameError, match=r"Plugin 'lif' is blocked \(SPIKEPLUG_DISABLE_PLUGINS\)"):
+        reg.get("lif:lif")
+    found, _ = statuses("lif")
+    assert found == {"lif": "blocked", "aaa-evil.lif": "blocked"}
+
+
+def test_in_process_model_named_like_a_builtin_leaves_the_builtin():
+    """register() of a name spikeplug provides keeps the bare name spikeplug's, warns, and the
+    in-process model is reachable qualified."""
+    reg = Registry(path=sys.path)
+    spec = ModelSpec(name="lif", kind="neuron", summary="mine", factory="spikeplug.neurons_builtin.li.modules:MODULES")
+    with pytest.warns(ShadowedNameWarning, match=r"'lif' is also spikeplug's own neuron 'lif:lif'.*as '__main__:lif'"):
+        reg.register(spec)
+    assert reg.get("lif").distribution == "spikeplug" and reg.get("__main__:lif").summary == "mine"
+    assert {"lif", "__main__:lif"} <= set(reg.names(kind="neuron"))
+
+
+# ---------------------------------------------------------------------- a plugin's surrogate named "super"
+ODD_SUPER_PLUGIN = """
+import torch
+from spikeplug.plugins import hookimpl
+from spikeplug.surrogates import Surrogate
+
+def seven_derivative(x, alpha):
+    return torch.full_like(x, 7.0)
+
+@hookimpl
+def spikeplug_surrogates():
+    return [Surrogate("super", seven_derivative, "constant 7: visibly not SuperSpike")]
+"""
+
+SPIKING_ENCODERS = ("constant_current_lif", "spike_latency_lif")
+
+
+def _odd_super_registries(site: Path) -> tuple[Registry, Registry, str]:
+    """A registry of this environment, and one that also has a plugin ``plugin`` with a surrogate ``super``."""
+    mod = _module_name(site, "odd_super")
+    make_dist(site, "odd-surrogates", {"plugin": mod}, {mod: ODD_SUPER_PLUGIN})
+    clean = Registry(path=[p for p in sys.path if p != str(site)])
+    polluted = Registry(path=[str(site), *sys.path])
+    return clean, polluted, mod
+
+
+def _input_gradient(monkeypatch, reg: Registry, name: str, **overrides) -> torch.Tensor:
+    """d(sum of outputs)/d(input) of model ``name`` with its defaults (plus ``overrides``), with
+    ``reg`` as the process-wide registry that resolves ``method=`` names."""
+    from spikeplug.plugins import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default", reg)
+    torch.manual_seed(0)
+    if name in SPIKING_ENCODERS:
+        module, x = reg.create(name, seq_length=6, **overrides), 0.5 + 2 * torch.rand(2, 3)
+    else:
+        modules = reg.factory(name)
+        form = "layer" if "layer" in modules.forms else "recurrent"
+        sizes = {"input_size": 3, "hidden_size": 5} if form == "recurrent" else {}
+        module, x = reg.create(name, form=form, **sizes, **overrides), 0.5 + torch.rand(8, 2, 3)
+    x.requires_grad_()
+    out = module(x)
+    (out[0] if isinstance(out, tuple) else out).sum().backward()
+    return x.grad
+
+
+def _builtin_spiking_models(reg: Registry) -> tuple[list[str], list[str]]:
+    """spikeplug's own neuron models, and those of them (plus encoders) that take a surrogate ``method``."""
+    from spikeplug.plugins.specs import resolve_reference
+
+    neurons = [e.name for e in reg.entries(kind="neuron") if e.distribution == "spikeplug"]
+    spiking = [
+        name for name in neurons
+        if "method" in attrs.fields_dict(resolve_reference(reg.get(name).spec.parameters, name))
+    ]
+    return neurons, [*spiking, *SPIKING_ENCODERS]
+
+
+def test_plugin_surrogate_named_super_leaves_builtin_defaults_alone(site, monkeypatch):
+    """A plugin's surrogate called `super` (the default method of every spiking parameter class)
+    does not make `super` ambiguous: every builtin neuron model and spiking encoder still
+    constructs with its defaults, and its input gradient is exactly the one with spikeplug's
+    SuperSpike."""
+    clean, polluted, _ = _odd_super_registries(site)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        neurons, spiking = _builtin_spiking_models(clean)
+        assert len(neurons) >= 11 and len(spiking) >= 12
+        for name in [*neurons, *SPIKING_ENCODERS]:
+            expected = _input_gradient(monkeypatch, clean, name)
+            got = _input_gradient(monkeypatch, polluted, name)
+            assert torch.equal(got, expected), name
+            assert name not in spiking or expected.abs().sum() > 0, f"{name}: no gradient through the surrogate"
+
+
+def test_plugin_surrogate_named_super_is_reachable_qualified(site, monkeypatch):
+    """The plugin's `super` is `plugin:super`: a warning says so, spikeplug.threshold and
+    parameter classes accept it, and with it every builtin spiking model gets the plugin's
+    derivative (the same gradient as that derivative registered under a fresh name)."""
+    from spikeplug.neurons_builtin.lif import LIFParameters
+    from spikeplug.surrogates import super_derivative
+
+    _, polluted, mod = _odd_super_registries(site)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        surrogates = polluted.names(kind="surrogate")
+    assert {"super", "plugin:super"} <= set(surrogates)
+    assert _caught_messages(caught, ShadowedNameWarning) == [
+        (
+            f"spikeplug plugin 'plugin' ({mod}, from odd-surrogates 1.0): the bare name 'super' means spikeplug's own; "
+            "reach them as 'plugin:super'."
+        )
+    ]
+    seven = sys.modules[mod].seven_derivative
+    assert polluted.surrogate("super").derivative is super_derivative
+    assert polluted.surrogate("plugin:super").derivative is seven
+
+    from spikeplug.plugins import registry as registry_module
+
+    monkeypatch.setattr(registry_module, "_default", polluted)
+    x = torch.tensor([-1.0, 0.0, 0.5], requires_grad=True)
+    spikeplug.threshold(x, "plugin:super", 100.0).sum().backward()
+    assert x.grad.tolist() == [7.0, 7.0, 7.0]
+    x.grad = None
+    spikeplug.threshold(x, "super", 100.0).sum().backward()
+    torch.testing.assert_close(x.grad, torch.tensor([1 / 101**2, 1.0, 1 / 51**2]))  # 1/(α|x|+1)²
+    assert LIFParameters(method="plugin:super").method == "plugin:super"
+
+    polluted.register(Surrogate("seven_test", seven, "the plugin's derivative under a fresh name"))
+    _, spiking = _builtin_spiking_models(polluted)
+    for name in spiking:
+        qualified = _input_gradient(monkeypatch, polluted, name, method="plugin:super")
+        torch.testing.assert_close(qualified, _input_gradient(monkeypatch, polluted, name, method="seven_test"))
+        assert not torch.equal(qualified, _input_gradient(monkeypatch, polluted, name)), name
