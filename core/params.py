@@ -180,16 +180,24 @@ class known_surrogate:  # noqa: N801
     """
 
     def __call__(self, instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        from .surrogates import surrogate_names
+        from .surrogates import get_surrogate, surrogate_names
 
+        if isinstance(value, str):
+            try:
+                get_surrogate(value)  # bare or qualified ("plugin:name"), as the step will look it up
+                return
+            except (LookupError, ValueError) as exc:  # unknown, malformed, or a bare name several plugins share
+                reason = str(exc)
+        else:
+            reason = ""
         names = surrogate_names()
-        if not isinstance(value, str) or value not in names:
-            close = difflib.get_close_matches(str(value), names, n=3)
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ParameterError(
-                f"{type(instance).__name__}.{attribute.name} must name a surrogate method "
-                f"({', '.join(map(repr, sorted(names)))}), got {value!r}.{hint}"
-            )
+        close = difflib.get_close_matches(str(value), names, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ParameterError(
+            f"{type(instance).__name__}.{attribute.name} must name a surrogate method "
+            f"({', '.join(map(repr, sorted(names)))}, or 'plugin:name'), got {value!r}.{hint}"
+            + (f" ({reason})" if "several plugins" in reason else "")
+        )
 
 
 def param(

@@ -355,3 +355,15 @@ def test_describe_shows_each_constraint_and_the_euler_bound():
     assert constraints["tau_mem_inv"] == "finite and > 0; dt·tau_mem_inv <= 1 for a stable Euler step"
     assert {p["name"]: p["constraint"] for p in desc.to_dict()["parameters"]} == constraints
     assert "dt·tau_syn_inv <= 1 for a stable Euler step" in str(desc)
+
+
+def test_method_takes_a_qualified_surrogate_name():
+    """Item 8: a surrogate can always be named by its qualified name (``plugin:name``),
+    which resolves exactly as the step resolves it; a malformed or unknown one names the
+    field and the choices."""
+    qualified = LIF(method="surrogates:super")
+    x = torch.rand(5, 3) * 3
+    assert torch.equal(qualified(x)[0], LIF()(x)[0])
+    for bad in ("surrogates:nope", "Super!", 3):
+        with pytest.raises(ParameterError, match=r"LIFParameters.method must name a surrogate method"):
+            LIF(method=bad)
