@@ -6,7 +6,7 @@ LIF, LI, LIF box and IAF all follow one pattern, written here once::
     i'  = u − b·u               synaptic decay, b = dt·tau_syn_inv
     d   = v + a·((v_leak − v) + u)   leaky membrane, a = dt·tau_mem_inv  (IAF: d = v + u)
     z   = Θ(d − v_th)           strict threshold, surrogate gradient  (LI: no threshold)
-    v'  = z ? v_reset : d       reset to a value (or v' = d − z·v_th, reset by subtraction)
+    v'  = (1 − z)·d + z·v_reset  reset to a value (or v' = d − z·v_th, reset by subtraction)
 
 A family joins by describing its step with :func:`affine_kernel`: which terms it has
 (``synaptic``, ``leaky``, ``spiking``...) and a function from its parameter object to
@@ -127,9 +127,10 @@ _lib.define(
     "bool want_coef) -> (Tensor, Tensor, Tensor, Tensor)"
 )
 
-#: bits of ``form``; the surrogate method code sits above them (``form >> METHOD_SHIFT``)
-SYNAPTIC, LEAKY, LEAK_IN_DRIVE, SPIKING, SUBTRACT, DETACH, SAVE_D, SAVE_W = (1 << k for k in range(8))
-METHOD_SHIFT = 8
+#: bits of ``form``; the surrogate method code sits above them (``form >> METHOD_SHIFT``).
+#: NO_G_V and NO_G_I (backward only): the final v or i got no gradient (absent, not zero)
+SYNAPTIC, LEAKY, LEAK_IN_DRIVE, SPIKING, SUBTRACT, DETACH, SAVE_D, SAVE_W, NO_G_V, NO_G_I = (1 << k for k in range(10))
+METHOD_SHIFT = 10
 
 
 def _bits(form: int) -> tuple[bool, bool, bool, bool, bool]:
@@ -192,7 +193,7 @@ def _affine_backward_cpu(
     g_coef = d.new_empty((ROWS if want_coef else 0, N))
     args = (
         g_out.numpy(), g_v.numpy(), g_i.numpy(), d.numpy(), w.numpy(), v0.numpy(), coef.numpy(),
-        *_bits(form), bool(form & DETACH), form >> METHOD_SHIFT,
+        *_bits(form), bool(form & DETACH), form >> METHOD_SHIFT, bool(form & NO_G_V), bool(form & NO_G_I),
         g_x.numpy(), g_v0.numpy(), g_i0.numpy(), g_coef.numpy(),
     )
     _run_blocks(k.backward, args, T, N)
@@ -230,11 +231,13 @@ def _backward(ctx: Any, g_out, g_v, g_i, g_d, g_w):
     N = d.shape[1]
     synaptic = bool(ctx.form & SYNAPTIC)
     want_coef = bool(ctx.needs_input_grad[3])
+    # an unused final state has no gradient in eager autograd: say so rather than pass zeros
+    form = ctx.form | (NO_G_V if g_v is None else 0) | (NO_G_I if g_i is None else 0)
     g_x, g_v0, g_i0, g_coef = torch.ops.spikeplug.affine_backward(
         _rows(g_out, d, N),
         v0.new_zeros(N) if g_v is None else g_v.contiguous(),
         v0.new_zeros(N if synaptic else 0) if g_i is None else g_i.contiguous(),
-        d, w if want_coef else d.new_zeros((1, N)), v0, coef, ctx.form, want_coef,
+        d, w if want_coef else d.new_zeros((1, N)), v0, coef, form, want_coef,
     )
     if want_coef and coef.shape[1] == 1:
         g_coef = g_coef.sum(1, keepdim=True)           # shared coefficients: sum over neurons

@@ -128,6 +128,75 @@ def test_heaviside_spikes_carry_no_gradient_as_in_eager():
     assert s.v.requires_grad
 
 
+NON_FINITE_CASES = [
+    ("lif", {}),
+    ("lif_box", {}),
+    ("lif_box", {"reset_method": "subtract"}),
+    ("iaf", {}),
+    ("li", {}),
+]
+
+
+def _non_finite_inputs(dtype: torch.dtype) -> torch.Tensor:
+    """8 steps of 2×6 neurons, mostly active, with +inf, −inf and NaN at a few steps
+    (the last step included, where no later step masks what the reset did)."""
+    x = torch.rand(8, 2, 6, generator=torch.Generator().manual_seed(3), dtype=dtype) * 1.5
+    inf, nan = float("inf"), float("nan")
+    x[1, 0, 0], x[3, 0, 1], x[2, 1, 2] = inf, -inf, nan
+    x[5, 1, 3], x[6, 1, 3] = inf, -inf
+    x[7, 0, 5], x[7, 1, 5] = inf, -inf
+    return x
+
+
+def _assert_same(found, expected, what, exact=True):
+    """Equal values where both are numbers, NaN at the same places (bitwise for forward values)."""
+    torch.testing.assert_close(found, expected, equal_nan=True, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6,
+                               msg=lambda m: f"{what}: {m}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,overrides", NON_FINITE_CASES, ids=["lif", "lif_box", "lif_box-subtract", "iaf", "li"])
+def test_fused_equals_eager_on_inf_and_nan_inputs(name, overrides, dtype):
+    """With +inf, −inf and NaN in the input, the fused kernel gives exactly the eager loop's
+    spikes and final state, NaN for NaN: its reset is eager's arithmetic ((1 − z)·d + z·v_reset
+    or d − z·v_th), so at d = +inf it yields NaN and the neuron goes silent as in eager
+    (and Norse), instead of resetting to v_reset and spiking on."""
+    x = _non_finite_inputs(dtype)
+    z_e, s_e = spikeplug.create(name, backend="eager", **overrides)(x)
+    fused_layer = spikeplug.create(name, backend="fused", **overrides)
+    z_f, s_f = fused_layer(x)
+    assert fused_layer.last_backend == KERNEL
+    assert s_e.v.isnan().any()                     # the case exercises a non-finite state
+    _assert_same(z_f, z_e, "outputs")
+    for field in s_e._fields:
+        _assert_same(getattr(s_f, field), getattr(s_e, field), f"state.{field}")
+
+
+@pytest.mark.parametrize(
+    "method,use_final_v",
+    [("super", False), ("super", True), ("heaviside", True)],   # heaviside spikes carry no gradient: the loss needs v
+    ids=["super-spikes", "super-spikes-and-final-v", "heaviside-spikes-and-final-v"],
+)
+@pytest.mark.parametrize("name,overrides", NON_FINITE_CASES[:4], ids=["lif", "lif_box", "lif_box-subtract", "iaf"])
+def test_fused_gradients_equal_eager_on_inf_and_nan_inputs(name, overrides, method, use_final_v):
+    """Backward through non-finite inputs: the kernel recomputes each step's reset with the
+    forward's arithmetic and, where eager autograd has no gradient at all (an unused final
+    state, heaviside spikes), adds none, so gradients of the input and of learnable v_th and
+    v_reset are NaN exactly where eager's are and equal elsewhere."""
+    x = _non_finite_inputs(torch.float64)
+    grads = {}
+    for backend in ("eager", "fused"):
+        xs = x.clone().requires_grad_(True)
+        layer = spikeplug.create(name, backend=backend, method=method, learnable=("v_th", "v_reset"), **overrides)
+        z, s = layer(xs)
+        weights = torch.rand(z.shape, generator=torch.Generator().manual_seed(1), dtype=z.dtype)
+        ((z * weights).sum() + (s.v.sum() if use_final_v else 0.0)).backward()
+        grads[backend] = (xs.grad, layer.v_th.grad, layer.v_reset.grad)
+    assert not grads["eager"][0].isnan().all()     # NaN only downstream of the non-finite inputs (super)
+    for what, found, expected in zip(("input", "v_th", "v_reset"), grads["fused"], grads["eager"]):
+        _assert_same(found, expected, f"gradient of the {what}", exact=False)
+
+
 # ------------------------------------------------------------------ backend selection
 
 
