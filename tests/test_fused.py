@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import types
 
 import attrs
@@ -242,6 +243,34 @@ def test_context_manager_chooses_for_auto_layers_only():
     assert (auto.last_backend, forced.last_backend) == ("eager", KERNEL)
     auto(x)
     assert auto.last_backend == KERNEL
+
+
+def test_backend_block_belongs_to_its_thread_and_nests():
+    """A spikeplug.backend block chooses for its own thread only (another thread's 'auto'
+    layer stays fused), an inner block wins over an outer one, and leaving a block (also by
+    an exception) restores the outer choice."""
+    x = torch.rand(4, 3)
+    seen = {}
+
+    def other_thread():
+        layer = LIF()
+        layer(x)
+        seen["other"] = layer.last_backend
+
+    layer = LIF()
+    with spikeplug.backend("eager"):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        with pytest.raises(ZeroDivisionError), spikeplug.backend("fused"):
+            layer(x)
+            seen["inner"] = layer.last_backend
+            1 / 0
+        layer(x)
+        seen["outer"] = layer.last_backend
+    layer(x)
+    seen["after"] = layer.last_backend
+    assert seen == {"other": KERNEL, "inner": KERNEL, "outer": "eager", "after": KERNEL}
 
 
 def test_record_states_falls_back_to_eager_and_fused_refuses_it():
