@@ -34,11 +34,11 @@ states are bit-identical to the eager loop; gradients agree to rounding.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import torch
@@ -56,20 +56,28 @@ MAX_CHUNK = 8192                           # neurons per block (a block's state 
 MIN_WORK_PER_THREAD = 1 << 16              # steps × neurons below which one thread runs it all
 DTYPES = (torch.float32, torch.float64)
 
+_INSTALL = "install it with pip install 'spikeplug[fast]'"
 _kernels: Any = None                       # spikeplug.fused_numba once imported
-_kernels_error: str | None = None
+# why the kernels cannot run, once known. A missing numba is known here, without importing
+# it: torch.compile then traces the eager loop instead of an import dynamo cannot trace.
+_kernels_error: str | None = None if importlib.util.find_spec("numba") else f"numba is not installed; {_INSTALL}"
 
 
 def numba_unavailable() -> str | None:
-    """``None`` when the numba kernels can run, else why not (imports numba on first call)."""
+    """``None`` when the numba kernels can run, else why not (imports numba on first call).
+
+    Traceable by ``torch.compile``: it reads only ``_kernels_error``, which stays ``None``
+    while the kernels can run (so dynamo's guard on it holds), and the import statement is
+    one that dynamo runs while tracing (after the first call it is a ``sys.modules`` lookup).
+    """
     global _kernels, _kernels_error
-    if _kernels is None and _kernels_error is None:
+    if _kernels_error is None:
         try:
-            fused_numba = importlib.import_module(f"{__package__}.fused_numba")
+            import spikeplug.fused_numba as fused_numba
         except Exception as exc:
             missing = isinstance(exc, ImportError) and exc.name == "numba"
             what = "numba is not installed" if missing else f"numba failed to import ({type(exc).__name__}: {exc})"
-            _kernels_error = f"{what}; install it with pip install 'spikeplug[fast]'"
+            _kernels_error = f"{what}; {_INSTALL}"
         else:
             _kernels = fused_numba
     return _kernels_error
@@ -250,9 +258,11 @@ torch.library.register_autograd("spikeplug::affine_forward", _backward, setup_co
 # --------------------------------------------------------------------------- families
 
 
-@attrs.frozen(kw_only=True)
-class AffineCoefficients:
+class AffineCoefficients(NamedTuple):
     """One family's step as numbers of the affine class (floats or tensors).
+
+    A ``NamedTuple`` (not a frozen attrs class) so that ``torch.compile`` traces its
+    construction; build it with keywords, change it with ``c._replace(v_th=...)``.
 
     :param a: membrane gain per step, ``dt · tau_mem_inv`` (leaky families).
     :param b: synaptic decay per step, ``dt · tau_syn_inv`` (synaptic families).

@@ -470,6 +470,111 @@ def test_compiled_layer_runs_through_aot_autograd():
     torch._dynamo.reset()
 
 
+def _grads_of_a_run(layer, x):
+    """Outputs, final state and the gradients of input and initial state of one
+    forward/backward (the loss weighs every spike differently and adds the final state)."""
+    xs = x.clone().requires_grad_(True)
+    S = x.shape[1:]
+    state = LIFFeedForwardState(torch.full(S, 0.3, requires_grad=True), torch.zeros(S, requires_grad=True))
+    z, s = layer(xs, state)
+    weights = torch.arange(z.numel(), dtype=z.dtype).reshape(z.shape)
+    ((z * weights).sum() + s.v.sum() + s.i.sum()).backward()
+    return z, s, xs.grad, state.v.grad, state.i.grad
+
+
+def test_default_layer_compiles_with_fullgraph_and_matches_eager():
+    """torch.compile(spikeplug.create("lif"), fullgraph=True) with the default inductor
+    compiler traces without a graph break, takes the fused kernel as 'auto' does uncompiled,
+    and gives the eager loop's spikes and state exactly and its gradients (input, initial
+    state) to rounding."""
+    torch._dynamo.reset()
+    x = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(4)) * 2
+    layer = spikeplug.create("lif")
+    z, s, g_x, g_v, g_i = _grads_of_a_run(torch.compile(layer, fullgraph=True), x)
+    z_e, s_e, g_x_e, g_v_e, g_i_e = _grads_of_a_run(spikeplug.create("lif", backend="eager"), x)
+    assert layer.last_backend == KERNEL
+    assert z_e.sum() > 0
+    assert torch.equal(z, z_e) and torch.equal(s.v, s_e.v) and torch.equal(s.i, s_e.i)
+    for found, expected in ((g_x, g_x_e), (g_v, g_v_e), (g_i, g_i_e)):
+        torch.testing.assert_close(found, expected, rtol=1e-5, atol=1e-6)
+    torch._dynamo.reset()
+
+
+def test_fused_layer_compiles_to_one_op_per_direction():
+    """With backend='fused' and fullgraph=True, AOTAutograd's forward graph holds exactly one
+    spikeplug.affine_forward and its backward graph one spikeplug.affine_backward (the
+    time loop is not unrolled), and the compiled layer equals the eager loop."""
+    from torch._dynamo.backends.common import aot_autograd
+    from torch._functorch.aot_autograd import make_boxed_func
+
+    graphs = {"forward": [], "backward": []}
+
+    def keeper(direction):
+        def compiler(gm, example_inputs):
+            graphs[direction].append(gm)
+            return make_boxed_func(gm.forward)
+        return compiler
+
+    torch._dynamo.reset()
+    x = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(5)) * 2
+    layer = spikeplug.create("lif", backend="fused")
+    compiled = torch.compile(layer, fullgraph=True, backend=aot_autograd(fw_compiler=keeper("forward"),
+                                                                          bw_compiler=keeper("backward")))
+    z, s, g_x, g_v, g_i = _grads_of_a_run(compiled, x)
+    z_e, s_e, g_x_e, g_v_e, g_i_e = _grads_of_a_run(spikeplug.create("lif", backend="eager"), x)
+
+    def ops(direction):
+        return [str(n.target) for g in graphs[direction] for n in g.graph.nodes if n.op == "call_function"]
+
+    assert [t for t in ops("forward") if t.startswith("spikeplug.")] == ["spikeplug.affine_forward.default"]
+    assert [t for t in ops("backward") if t.startswith("spikeplug.")] == ["spikeplug.affine_backward.default"]
+    assert not any("unbind" in t or "stack" in t for t in ops("forward"))
+    assert torch.equal(z, z_e) and torch.equal(s.v, s_e.v) and torch.equal(s.i, s_e.i)
+    for found, expected in ((g_x, g_x_e), (g_v, g_v_e), (g_i, g_i_e)):
+        torch.testing.assert_close(found, expected, rtol=1e-5, atol=1e-6)
+    torch._dynamo.reset()
+
+
+def test_backend_block_applies_inside_a_compiled_layer():
+    """A compiled 'auto' layer follows spikeplug.backend blocks like an uncompiled one: the
+    compiled code guards on the thread's choice, so inside an 'eager' block it traces and
+    runs the eager loop (fullgraph) and outside it runs the fused kernel again."""
+    torch._dynamo.reset()
+    x = torch.rand(4, 2, 3, generator=torch.Generator().manual_seed(6)) * 2
+    layer = LIF()
+    compiled = torch.compile(layer, fullgraph=True, backend="eager")   # dynamo only: cheap
+    seen = []
+    z_f, _ = compiled(x)
+    seen.append(layer.last_backend)
+    with spikeplug.backend("eager"):
+        z_e, s_e = compiled(x)
+        seen.append(layer.last_backend)
+    compiled(x)
+    seen.append(layer.last_backend)
+    assert seen == [KERNEL, "eager", KERNEL]
+    assert torch.equal(z_f, z_e)
+    assert torch.equal(s_e.v, LIF(backend="eager")(x)[1].v)
+    torch._dynamo.reset()
+
+
+def test_compiled_layer_without_numba_traces_the_eager_loop():
+    """Where numba is not installed, torch.compile(fullgraph=True) of an 'auto' layer traces
+    the eager loop (the kernel's absence is known without an import dynamo cannot trace) and
+    matches the uncompiled layer."""
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import torch, spikeplug\n"
+        "x = torch.rand(3, 2) * 2\n"
+        "layer = spikeplug.create('lif')\n"
+        "z, s = torch.compile(layer, fullgraph=True, backend='eager')(x)\n"
+        "z_e, s_e = spikeplug.create('lif', backend='eager')(x)\n"
+        "print(layer.last_backend, torch.equal(z, z_e) and torch.equal(s.v, s_e.v))\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["eager", "True"]
+
+
 # ------------------------------------------------------------------ the checker catches errors
 
 
@@ -483,7 +588,7 @@ def test_checker_reports_different_spikes():
     dtype, method and case, and says the spikes differ."""
 
     def shifted(p):
-        return attrs.evolve(lif_coefficients(p), v_th=p.v_th + 0.1)
+        return lif_coefficients(p)._replace(v_th=p.v_th + 0.1)
 
     modules = _modules_with(affine_kernel(shifted, synaptic=True), "lif_shifted")
     with pytest.raises(FusedCheckError, match=r"lif_shifted float32 method='heaviside', floats: fused kernel "
@@ -512,7 +617,7 @@ def test_checker_reports_a_missing_parameter_gradient():
     def frozen(p):
         c = lif_coefficients(p)
         a, b = (v.detach() if isinstance(v, torch.Tensor) else v for v in (c.a, c.b))
-        return attrs.evolve(c, a=a, b=b)
+        return c._replace(a=a, b=b)
 
     modules = _modules_with(affine_kernel(frozen, synaptic=True), "lif_frozen")
     with pytest.raises(FusedCheckError, match=r"learnable scalars: .*the gradient of the parameter dt is "
