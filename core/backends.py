@@ -16,12 +16,20 @@ Choose per module (``LIF(backend="eager")``) or for a block of code
 (``with spikeplug.backend("eager"): ...``); a module's own non-``"auto"`` choice wins.
 Asking for ``"fused"`` where no kernel can run raises :class:`BackendError` with each
 kernel's reason. ``layer.last_backend`` tells which path the last forward took.
+
+The block's choice belongs to the thread that entered it, like ``torch.no_grad()``:
+other threads keep their own, threads started inside the block do not inherit it, and
+blocks nest. It is kept in a ``threading.local`` rather than a ``ContextVar`` because
+``torch.compile`` can read the former (and guards on it, so a compiled layer called
+inside and outside a block runs the backend each asks for) but not the latter. The one
+difference from a ``ContextVar``: asyncio tasks that run in one thread share the choice,
+so a block that spans an ``await`` applies to the tasks that run meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,7 +42,20 @@ __all__ = ["BACKENDS", "BackendError", "FusedKernel", "backend", "select_kernel"
 
 BACKENDS = ("auto", "eager", "fused")
 
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar("spikeplug_backend", default=None)
+
+class _Selection(threading.local):
+    """The innermost ``spikeplug.backend(...)`` block of this thread (``None`` outside any).
+
+    ``name`` is set per thread in ``__init__`` (which ``threading.local`` runs in every
+    thread), never as a class attribute: dynamo would guard on the class attribute and
+    miss the thread's own value.
+    """
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+
+_selection = _Selection()
 
 
 class BackendError(SpikeplugError, RuntimeError):
@@ -68,12 +89,14 @@ def check_backend(name: str) -> str:
 
 @contextlib.contextmanager
 def backend(name: str) -> Iterator[None]:
-    """Use backend ``name`` for layers whose own backend is ``"auto"`` inside the block."""
-    token = _current.set(check_backend(name))
+    """Use backend ``name`` for layers whose own backend is ``"auto"`` inside the block
+    (in this thread; see the module docs)."""
+    outer = _selection.name
+    _selection.name = check_backend(name)
     try:
         yield
     finally:
-        _current.reset(token)
+        _selection.name = outer
 
 
 def select_kernel(
@@ -89,7 +112,7 @@ def select_kernel(
 ) -> FusedKernel | None:
     """The fused kernel to use, or ``None`` for the eager loop."""
     if requested == "auto":
-        requested = _current.get() or "auto"
+        requested = _selection.name or "auto"
     if requested == "eager":
         return None
     reasons = []

@@ -6,7 +6,7 @@ LIF, LI, LIF box and IAF all follow one pattern, written here once::
     i'  = u − b·u               synaptic decay, b = dt·tau_syn_inv
     d   = v + a·((v_leak − v) + u)   leaky membrane, a = dt·tau_mem_inv  (IAF: d = v + u)
     z   = Θ(d − v_th)           strict threshold, surrogate gradient  (LI: no threshold)
-    v'  = z ? v_reset : d       reset to a value (or v' = d − z·v_th, reset by subtraction)
+    v'  = (1 − z)·d + z·v_reset  reset to a value (or v' = d − z·v_th, reset by subtraction)
 
 A family joins by describing its step with :func:`affine_kernel`: which terms it has
 (``synaptic``, ``leaky``, ``spiking``...) and a function from its parameter object to
@@ -34,11 +34,11 @@ states are bit-identical to the eager loop; gradients agree to rounding.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import torch
@@ -56,20 +56,28 @@ MAX_CHUNK = 8192                           # neurons per block (a block's state 
 MIN_WORK_PER_THREAD = 1 << 16              # steps × neurons below which one thread runs it all
 DTYPES = (torch.float32, torch.float64)
 
+_INSTALL = "install it with pip install 'spikeplug[fast]'"
 _kernels: Any = None                       # spikeplug.fused_numba once imported
-_kernels_error: str | None = None
+# why the kernels cannot run, once known. A missing numba is known here, without importing
+# it: torch.compile then traces the eager loop instead of an import dynamo cannot trace.
+_kernels_error: str | None = None if importlib.util.find_spec("numba") else f"numba is not installed; {_INSTALL}"
 
 
 def numba_unavailable() -> str | None:
-    """``None`` when the numba kernels can run, else why not (imports numba on first call)."""
+    """``None`` when the numba kernels can run, else why not (imports numba on first call).
+
+    Traceable by ``torch.compile``: it reads only ``_kernels_error``, which stays ``None``
+    while the kernels can run (so dynamo's guard on it holds), and the import statement is
+    one that dynamo runs while tracing (after the first call it is a ``sys.modules`` lookup).
+    """
     global _kernels, _kernels_error
-    if _kernels is None and _kernels_error is None:
+    if _kernels_error is None:
         try:
-            fused_numba = importlib.import_module(f"{__package__}.fused_numba")
+            import spikeplug.fused_numba as fused_numba
         except Exception as exc:
             missing = isinstance(exc, ImportError) and exc.name == "numba"
             what = "numba is not installed" if missing else f"numba failed to import ({type(exc).__name__}: {exc})"
-            _kernels_error = f"{what}; install it with pip install 'spikeplug[fast]'"
+            _kernels_error = f"{what}; {_INSTALL}"
         else:
             _kernels = fused_numba
     return _kernels_error
@@ -127,9 +135,10 @@ _lib.define(
     "bool want_coef) -> (Tensor, Tensor, Tensor, Tensor)"
 )
 
-#: bits of ``form``; the surrogate method code sits above them (``form >> METHOD_SHIFT``)
-SYNAPTIC, LEAKY, LEAK_IN_DRIVE, SPIKING, SUBTRACT, DETACH, SAVE_D, SAVE_W = (1 << k for k in range(8))
-METHOD_SHIFT = 8
+#: bits of ``form``; the surrogate method code sits above them (``form >> METHOD_SHIFT``).
+#: NO_G_V and NO_G_I (backward only): the final v or i got no gradient (absent, not zero)
+SYNAPTIC, LEAKY, LEAK_IN_DRIVE, SPIKING, SUBTRACT, DETACH, SAVE_D, SAVE_W, NO_G_V, NO_G_I = (1 << k for k in range(10))
+METHOD_SHIFT = 10
 
 
 def _bits(form: int) -> tuple[bool, bool, bool, bool, bool]:
@@ -192,7 +201,7 @@ def _affine_backward_cpu(
     g_coef = d.new_empty((ROWS if want_coef else 0, N))
     args = (
         g_out.numpy(), g_v.numpy(), g_i.numpy(), d.numpy(), w.numpy(), v0.numpy(), coef.numpy(),
-        *_bits(form), bool(form & DETACH), form >> METHOD_SHIFT,
+        *_bits(form), bool(form & DETACH), form >> METHOD_SHIFT, bool(form & NO_G_V), bool(form & NO_G_I),
         g_x.numpy(), g_v0.numpy(), g_i0.numpy(), g_coef.numpy(),
     )
     _run_blocks(k.backward, args, T, N)
@@ -230,11 +239,13 @@ def _backward(ctx: Any, g_out, g_v, g_i, g_d, g_w):
     N = d.shape[1]
     synaptic = bool(ctx.form & SYNAPTIC)
     want_coef = bool(ctx.needs_input_grad[3])
+    # an unused final state has no gradient in eager autograd: say so rather than pass zeros
+    form = ctx.form | (NO_G_V if g_v is None else 0) | (NO_G_I if g_i is None else 0)
     g_x, g_v0, g_i0, g_coef = torch.ops.spikeplug.affine_backward(
         _rows(g_out, d, N),
         v0.new_zeros(N) if g_v is None else g_v.contiguous(),
         v0.new_zeros(N if synaptic else 0) if g_i is None else g_i.contiguous(),
-        d, w if want_coef else d.new_zeros((1, N)), v0, coef, ctx.form, want_coef,
+        d, w if want_coef else d.new_zeros((1, N)), v0, coef, form, want_coef,
     )
     if want_coef and coef.shape[1] == 1:
         g_coef = g_coef.sum(1, keepdim=True)           # shared coefficients: sum over neurons
@@ -247,9 +258,11 @@ torch.library.register_autograd("spikeplug::affine_forward", _backward, setup_co
 # --------------------------------------------------------------------------- families
 
 
-@attrs.frozen(kw_only=True)
-class AffineCoefficients:
+class AffineCoefficients(NamedTuple):
     """One family's step as numbers of the affine class (floats or tensors).
+
+    A ``NamedTuple`` (not a frozen attrs class) so that ``torch.compile`` traces its
+    construction; build it with keywords, change it with ``c._replace(v_th=...)``.
 
     :param a: membrane gain per step, ``dt · tau_mem_inv`` (leaky families).
     :param b: synaptic decay per step, ``dt · tau_syn_inv`` (synaptic families).

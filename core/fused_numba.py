@@ -26,7 +26,8 @@ One step, for neuron ``n`` (the rows of ``coef`` are :data:`A` ... :data:`ALPHA`
     w   = u + v_leak, e = 0      (leak_in_drive; otherwise w = u, e = v_leak)
     d   = v + a·((e − v) + w)    (leaky; else d = v + w)      pre-reset voltage, saved
     z   = Θ(d − v_th)            (spiking)
-    v'  = z ? (d − v_th or v_reset) : d
+    v'  = d − z·v_th  or  (1 − z)·d + z·v_reset     (spiking: the eager step's arithmetic,
+                                                    which differs from a choice at d = ±inf)
     out = z (spiking) or d
 """
 
@@ -111,9 +112,13 @@ def forward(
                 z = spiking & (d - vthk > zero)                  # strict threshold
                 zf = one if z else zero
                 o_t[k] = zf if spiking else d
-                d_sub = d - vthk
-                reset = d_sub if subtract else vrk
-                v[k] = reset if z else d
+                # the reset in the eager step's arithmetic, not a choice between d and
+                # v_reset: at d = ±inf or NaN the two differ (0·inf = NaN silences the
+                # neuron in eager), and the eager loop is the reference
+                v_sub = d - zf * vthk
+                v_val = (one - zf) * d + zf * vrk
+                v_spk = v_sub if subtract else v_val
+                v[k] = v_spk if spiking else d
                 d_t[k] = d
                 w_t[k] = w
         v_out[lo:hi] = v
@@ -154,13 +159,16 @@ def _adjoint_step(dk, lv, li, gok, sk, ak, bk, vthk, vrk, leaky, spiking, subtra
 @njit(**_JIT)
 def backward(
     g_out, g_v, g_i, d, w, v0, coef, synaptic, leaky, leak_in_drive, spiking, subtract, detach, method,
-    g_x, g_v0, g_i0, g_coef, chunk, c0, c1,
+    no_g_v, no_g_i, g_x, g_v0, g_i0, g_coef, chunk, c0, c1,
 ):
     """Reverse-time adjoint of :func:`forward` (blocks ``c0..c1-1``) from the saved
     pre-reset voltages ``d``.
 
     ``g_out`` is (T, N) or one row (1, N) that holds for every step; ``g_v``/``g_i`` are
-    the gradients of the final state. Writes ``g_x`` (T, N), ``g_v0``/``g_i0`` (N) and,
+    the gradients of the final state; ``no_g_v``/``no_g_i`` say that nobody used that
+    final state (its gradient is absent, not zero: eager autograd then adds nothing
+    through the last step's reset or decay, where ``0 · ±inf`` would give NaN). Writes
+    ``g_x`` (T, N), ``g_v0``/``g_i0`` (N) and,
     when ``g_coef`` has :data:`ROWS` rows, the coefficient gradients per neuron (ROWS, N)
     (which need the drives ``w`` of every step; otherwise ``w`` is one row of scratch).
     """
@@ -195,6 +203,11 @@ def backward(
         rows = _block_rows(coef, lo, hi)                        # (ROWS, m)
         a, b, vl, vth, vr, al = rows[A], rows[B], rows[V_LEAK], rows[V_TH], rows[V_RESET], rows[ALPHA]
         for t in range(T - 1, -1, -1):
+            # no gradient reaches z through v' (as in eager, where it is absent rather than
+            # zero, so 0 · (v_reset − d) at d = ±inf adds no NaN): a detached reset,
+            # heaviside spikes (no gradient at all), or an unused final v at the last step
+            last = t == T - 1
+            det = detach or method == HEAVISIDE or (last and no_g_v)
             d_t = d[t, lo:hi]
             go = g_out[t * so, lo:hi]
             gx = g_x[t, lo:hi]
@@ -226,25 +239,28 @@ def backward(
                     lv, li = lam_v[k], lam_i[k]
                     gd, gzs, lam_v[k], lam_i[k], gx[k] = _adjoint_step(
                         d_t[k], lv, li, go[k], s[k], a[k], b[k], vth[k], vr[k],
-                        leaky, spiking, subtract, synaptic, detach, zero, one,
+                        leaky, spiking, subtract, synaptic, det, zero, one,
                     )
                     gd_k[k], gzs_k[k], lv_k[k], li_k[k] = gd, gzs, lv, li
             else:
                 for k in range(m):
                     _, _, lam_v[k], lam_i[k], gx[k] = _adjoint_step(
                         d_t[k], lam_v[k], lam_i[k], go[k], s[k], a[k], b[k], vth[k], vr[k],
-                        leaky, spiking, subtract, synaptic, detach, zero, one,
+                        leaky, spiking, subtract, synaptic, det, zero, one,
                     )
             if want_coef:
                 w_t = w[t * sw, lo:hi]
+                decay = synaptic and not (last and no_g_i)      # i' of this step has a gradient
                 if t > 0:
                     d_p = d[t - 1, lo:hi]
                     for k in range(m):                          # v before step t, from d of step t − 1
-                        dp, vthk, vrk = d_p[k], vth[k], vr[k]
+                        dp, vthk, vrk = d_p[k], vth[k], vr[k]     # (the forward's reset arithmetic)
                         zp = spiking & (dp - vthk > zero)
-                        d_sub = dp - vthk
-                        reset = d_sub if subtract else vrk
-                        v_prev[k] = reset if zp else dp
+                        zpf = one if zp else zero
+                        v_sub = dp - zpf * vthk
+                        v_val = (one - zpf) * dp + zpf * vrk
+                        v_spk = v_sub if subtract else v_val
+                        v_prev[k] = v_spk if spiking else dp
                 else:
                     v_prev[:] = v0[lo:hi]
                 for k in range(m):
@@ -260,7 +276,7 @@ def backward(
                     lz = lv * zf
                     g_a[k] += ga if leaky else zero
                     g_vl[k] += gvl if leaky else zero
-                    g_b[k] += gb if synaptic else zero
+                    g_b[k] += gb if decay else zero
                     g_th[k] += -gzs - (lz if subtract else zero)
                     g_vr[k] += zero if subtract else lz
         g_v0[lo:hi] = lam_v

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import types
 
 import attrs
@@ -128,6 +129,75 @@ def test_heaviside_spikes_carry_no_gradient_as_in_eager():
     assert s.v.requires_grad
 
 
+NON_FINITE_CASES = [
+    ("lif", {}),
+    ("lif_box", {}),
+    ("lif_box", {"reset_method": "subtract"}),
+    ("iaf", {}),
+    ("li", {}),
+]
+
+
+def _non_finite_inputs(dtype: torch.dtype) -> torch.Tensor:
+    """8 steps of 2×6 neurons, mostly active, with +inf, −inf and NaN at a few steps
+    (the last step included, where no later step masks what the reset did)."""
+    x = torch.rand(8, 2, 6, generator=torch.Generator().manual_seed(3), dtype=dtype) * 1.5
+    inf, nan = float("inf"), float("nan")
+    x[1, 0, 0], x[3, 0, 1], x[2, 1, 2] = inf, -inf, nan
+    x[5, 1, 3], x[6, 1, 3] = inf, -inf
+    x[7, 0, 5], x[7, 1, 5] = inf, -inf
+    return x
+
+
+def _assert_same(found, expected, what, exact=True):
+    """Equal values where both are numbers, NaN at the same places (bitwise for forward values)."""
+    torch.testing.assert_close(found, expected, equal_nan=True, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6,
+                               msg=lambda m: f"{what}: {m}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,overrides", NON_FINITE_CASES, ids=["lif", "lif_box", "lif_box-subtract", "iaf", "li"])
+def test_fused_equals_eager_on_inf_and_nan_inputs(name, overrides, dtype):
+    """With +inf, −inf and NaN in the input, the fused kernel gives exactly the eager loop's
+    spikes and final state, NaN for NaN: its reset is eager's arithmetic ((1 − z)·d + z·v_reset
+    or d − z·v_th), so at d = +inf it yields NaN and the neuron goes silent as in eager
+    (and Norse), instead of resetting to v_reset and spiking on."""
+    x = _non_finite_inputs(dtype)
+    z_e, s_e = spikeplug.create(name, backend="eager", **overrides)(x)
+    fused_layer = spikeplug.create(name, backend="fused", **overrides)
+    z_f, s_f = fused_layer(x)
+    assert fused_layer.last_backend == KERNEL
+    assert s_e.v.isnan().any()                     # the case exercises a non-finite state
+    _assert_same(z_f, z_e, "outputs")
+    for field in s_e._fields:
+        _assert_same(getattr(s_f, field), getattr(s_e, field), f"state.{field}")
+
+
+@pytest.mark.parametrize(
+    "method,use_final_v",
+    [("super", False), ("super", True), ("heaviside", True)],   # heaviside spikes carry no gradient: the loss needs v
+    ids=["super-spikes", "super-spikes-and-final-v", "heaviside-spikes-and-final-v"],
+)
+@pytest.mark.parametrize("name,overrides", NON_FINITE_CASES[:4], ids=["lif", "lif_box", "lif_box-subtract", "iaf"])
+def test_fused_gradients_equal_eager_on_inf_and_nan_inputs(name, overrides, method, use_final_v):
+    """Backward through non-finite inputs: the kernel recomputes each step's reset with the
+    forward's arithmetic and, where eager autograd has no gradient at all (an unused final
+    state, heaviside spikes), adds none, so gradients of the input and of learnable v_th and
+    v_reset are NaN exactly where eager's are and equal elsewhere."""
+    x = _non_finite_inputs(torch.float64)
+    grads = {}
+    for backend in ("eager", "fused"):
+        xs = x.clone().requires_grad_(True)
+        layer = spikeplug.create(name, backend=backend, method=method, learnable=("v_th", "v_reset"), **overrides)
+        z, s = layer(xs)
+        weights = torch.rand(z.shape, generator=torch.Generator().manual_seed(1), dtype=z.dtype)
+        ((z * weights).sum() + (s.v.sum() if use_final_v else 0.0)).backward()
+        grads[backend] = (xs.grad, layer.v_th.grad, layer.v_reset.grad)
+    assert not grads["eager"][0].isnan().all()     # NaN only downstream of the non-finite inputs (super)
+    for what, found, expected in zip(("input", "v_th", "v_reset"), grads["fused"], grads["eager"]):
+        _assert_same(found, expected, f"gradient of the {what}", exact=False)
+
+
 # ------------------------------------------------------------------ backend selection
 
 
@@ -173,6 +243,34 @@ def test_context_manager_chooses_for_auto_layers_only():
     assert (auto.last_backend, forced.last_backend) == ("eager", KERNEL)
     auto(x)
     assert auto.last_backend == KERNEL
+
+
+def test_backend_block_belongs_to_its_thread_and_nests():
+    """A spikeplug.backend block chooses for its own thread only (another thread's 'auto'
+    layer stays fused), an inner block wins over an outer one, and leaving a block (also by
+    an exception) restores the outer choice."""
+    x = torch.rand(4, 3)
+    seen = {}
+
+    def other_thread():
+        layer = LIF()
+        layer(x)
+        seen["other"] = layer.last_backend
+
+    layer = LIF()
+    with spikeplug.backend("eager"):
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        with pytest.raises(ZeroDivisionError), spikeplug.backend("fused"):
+            layer(x)
+            seen["inner"] = layer.last_backend
+            1 / 0
+        layer(x)
+        seen["outer"] = layer.last_backend
+    layer(x)
+    seen["after"] = layer.last_backend
+    assert seen == {"other": KERNEL, "inner": KERNEL, "outer": "eager", "after": KERNEL}
 
 
 def test_record_states_falls_back_to_eager_and_fused_refuses_it():
@@ -372,6 +470,111 @@ def test_compiled_layer_runs_through_aot_autograd():
     torch._dynamo.reset()
 
 
+def _grads_of_a_run(layer, x):
+    """Outputs, final state and the gradients of input and initial state of one
+    forward/backward (the loss weighs every spike differently and adds the final state)."""
+    xs = x.clone().requires_grad_(True)
+    S = x.shape[1:]
+    state = LIFFeedForwardState(torch.full(S, 0.3, requires_grad=True), torch.zeros(S, requires_grad=True))
+    z, s = layer(xs, state)
+    weights = torch.arange(z.numel(), dtype=z.dtype).reshape(z.shape)
+    ((z * weights).sum() + s.v.sum() + s.i.sum()).backward()
+    return z, s, xs.grad, state.v.grad, state.i.grad
+
+
+def test_default_layer_compiles_with_fullgraph_and_matches_eager():
+    """torch.compile(spikeplug.create("lif"), fullgraph=True) with the default inductor
+    compiler traces without a graph break, takes the fused kernel as 'auto' does uncompiled,
+    and gives the eager loop's spikes and state exactly and its gradients (input, initial
+    state) to rounding."""
+    torch._dynamo.reset()
+    x = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(4)) * 2
+    layer = spikeplug.create("lif")
+    z, s, g_x, g_v, g_i = _grads_of_a_run(torch.compile(layer, fullgraph=True), x)
+    z_e, s_e, g_x_e, g_v_e, g_i_e = _grads_of_a_run(spikeplug.create("lif", backend="eager"), x)
+    assert layer.last_backend == KERNEL
+    assert z_e.sum() > 0
+    assert torch.equal(z, z_e) and torch.equal(s.v, s_e.v) and torch.equal(s.i, s_e.i)
+    for found, expected in ((g_x, g_x_e), (g_v, g_v_e), (g_i, g_i_e)):
+        torch.testing.assert_close(found, expected, rtol=1e-5, atol=1e-6)
+    torch._dynamo.reset()
+
+
+def test_fused_layer_compiles_to_one_op_per_direction():
+    """With backend='fused' and fullgraph=True, AOTAutograd's forward graph holds exactly one
+    spikeplug.affine_forward and its backward graph one spikeplug.affine_backward (the
+    time loop is not unrolled), and the compiled layer equals the eager loop."""
+    from torch._dynamo.backends.common import aot_autograd
+    from torch._functorch.aot_autograd import make_boxed_func
+
+    graphs = {"forward": [], "backward": []}
+
+    def keeper(direction):
+        def compiler(gm, example_inputs):
+            graphs[direction].append(gm)
+            return make_boxed_func(gm.forward)
+        return compiler
+
+    torch._dynamo.reset()
+    x = torch.rand(5, 2, 3, generator=torch.Generator().manual_seed(5)) * 2
+    layer = spikeplug.create("lif", backend="fused")
+    compiled = torch.compile(layer, fullgraph=True, backend=aot_autograd(fw_compiler=keeper("forward"),
+                                                                          bw_compiler=keeper("backward")))
+    z, s, g_x, g_v, g_i = _grads_of_a_run(compiled, x)
+    z_e, s_e, g_x_e, g_v_e, g_i_e = _grads_of_a_run(spikeplug.create("lif", backend="eager"), x)
+
+    def ops(direction):
+        return [str(n.target) for g in graphs[direction] for n in g.graph.nodes if n.op == "call_function"]
+
+    assert [t for t in ops("forward") if t.startswith("spikeplug.")] == ["spikeplug.affine_forward.default"]
+    assert [t for t in ops("backward") if t.startswith("spikeplug.")] == ["spikeplug.affine_backward.default"]
+    assert not any("unbind" in t or "stack" in t for t in ops("forward"))
+    assert torch.equal(z, z_e) and torch.equal(s.v, s_e.v) and torch.equal(s.i, s_e.i)
+    for found, expected in ((g_x, g_x_e), (g_v, g_v_e), (g_i, g_i_e)):
+        torch.testing.assert_close(found, expected, rtol=1e-5, atol=1e-6)
+    torch._dynamo.reset()
+
+
+def test_backend_block_applies_inside_a_compiled_layer():
+    """A compiled 'auto' layer follows spikeplug.backend blocks like an uncompiled one: the
+    compiled code guards on the thread's choice, so inside an 'eager' block it traces and
+    runs the eager loop (fullgraph) and outside it runs the fused kernel again."""
+    torch._dynamo.reset()
+    x = torch.rand(4, 2, 3, generator=torch.Generator().manual_seed(6)) * 2
+    layer = LIF()
+    compiled = torch.compile(layer, fullgraph=True, backend="eager")   # dynamo only: cheap
+    seen = []
+    z_f, _ = compiled(x)
+    seen.append(layer.last_backend)
+    with spikeplug.backend("eager"):
+        z_e, s_e = compiled(x)
+        seen.append(layer.last_backend)
+    compiled(x)
+    seen.append(layer.last_backend)
+    assert seen == [KERNEL, "eager", KERNEL]
+    assert torch.equal(z_f, z_e)
+    assert torch.equal(s_e.v, LIF(backend="eager")(x)[1].v)
+    torch._dynamo.reset()
+
+
+def test_compiled_layer_without_numba_traces_the_eager_loop():
+    """Where numba is not installed, torch.compile(fullgraph=True) of an 'auto' layer traces
+    the eager loop (the kernel's absence is known without an import dynamo cannot trace) and
+    matches the uncompiled layer."""
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import torch, spikeplug\n"
+        "x = torch.rand(3, 2) * 2\n"
+        "layer = spikeplug.create('lif')\n"
+        "z, s = torch.compile(layer, fullgraph=True, backend='eager')(x)\n"
+        "z_e, s_e = spikeplug.create('lif', backend='eager')(x)\n"
+        "print(layer.last_backend, torch.equal(z, z_e) and torch.equal(s.v, s_e.v))\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["eager", "True"]
+
+
 # ------------------------------------------------------------------ the checker catches errors
 
 
@@ -385,7 +588,7 @@ def test_checker_reports_different_spikes():
     dtype, method and case, and says the spikes differ."""
 
     def shifted(p):
-        return attrs.evolve(lif_coefficients(p), v_th=p.v_th + 0.1)
+        return lif_coefficients(p)._replace(v_th=p.v_th + 0.1)
 
     modules = _modules_with(affine_kernel(shifted, synaptic=True), "lif_shifted")
     with pytest.raises(FusedCheckError, match=r"lif_shifted float32 method='heaviside', floats: fused kernel "
@@ -414,7 +617,7 @@ def test_checker_reports_a_missing_parameter_gradient():
     def frozen(p):
         c = lif_coefficients(p)
         a, b = (v.detach() if isinstance(v, torch.Tensor) else v for v in (c.a, c.b))
-        return attrs.evolve(c, a=a, b=b)
+        return c._replace(a=a, b=b)
 
     modules = _modules_with(affine_kernel(frozen, synaptic=True), "lif_frozen")
     with pytest.raises(FusedCheckError, match=r"learnable scalars: .*the gradient of the parameter dt is "
