@@ -512,7 +512,14 @@ class Registry:
     def factory(self, name: str) -> Any:
         """The factory of model ``name``, imported if it was a lazy reference."""
         entry = self._resolve(name, kinds=MODEL_KINDS)
-        return resolve_reference(entry.spec.factory, f"factory of {entry.qualified_name}")
+        factory = resolve_reference(entry.spec.factory, f"factory of {entry.qualified_name}")
+        if not callable(factory):
+            raise PluginError(
+                f"the factory of {entry.qualified_name!r} ({entry.spec.factory!r}, from plugin {entry.plugin!r}"
+                f"{f', distribution {entry.distribution}' if entry.distribution else ''}) is a "
+                f"{type(factory).__name__}, not a callable; the plugin must name a class, function or ModuleSet"
+            )
+        return factory
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
         """Create the model ``name`` with keyword arguments (parameter overrides, ``form=``...)."""

@@ -26,6 +26,19 @@ def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
         )
 
 
+def _check_factory(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if callable(value):
+        return
+    if isinstance(value, str):
+        module_name, sep, attr = value.partition(":")
+        if sep and module_name and attr:
+            return
+    raise PluginError(
+        f"ModelSpec({instance.name!r}).factory must be a callable or a lazy reference 'package.module:attribute', "
+        f"got {value!r} ({type(value).__name__})"
+    )
+
+
 @attrs.frozen
 class ModelSpec:
     """A neuron model or encoder contributed by a plugin.
@@ -45,7 +58,7 @@ class ModelSpec:
     name: str = attrs.field(validator=_check_name)
     kind: str = attrs.field(validator=attrs.validators.in_(("neuron", "encoder")))
     summary: str
-    factory: Callable[..., Any] | str
+    factory: Callable[..., Any] | str = attrs.field(validator=_check_factory)
     parameters: type | str | None = None
     presets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 

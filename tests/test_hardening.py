@@ -367,3 +367,21 @@ def test_method_takes_a_qualified_surrogate_name():
     for bad in ("surrogates:nope", "Super!", 3):
         with pytest.raises(ParameterError, match=r"LIFParameters.method must name a surrogate method"):
             LIF(method=bad)
+
+
+def test_model_spec_with_a_factory_that_cannot_be_called_is_refused_early():
+    """Item 15: a ``ModelSpec`` whose factory is not callable failed only at ``create``;
+    a non-callable, non-reference factory is refused when the spec is made (so the plugin is
+    reported failed at discovery), and a lazy reference that resolves to a non-callable names
+    the model, the reference and the plugin."""
+    from spikeplug.plugins import ModelSpec, PluginError, Registry
+
+    with pytest.raises(PluginError, match=r"ModelSpec\('bad'\).factory must be a callable or a lazy reference.*got 42"):
+        ModelSpec(name="bad", kind="neuron", summary="", factory=42)
+    with pytest.raises(PluginError, match=r"got 'no_colon'"):
+        ModelSpec(name="bad", kind="neuron", summary="", factory="no_colon")
+    registry = Registry(autoload=False)
+    registry.register(ModelSpec(name="pi_model", kind="neuron", summary="", factory="math:pi"), plugin="mine")
+    with pytest.raises(PluginError, match=r"the factory of 'mine:pi_model' \('math:pi', from plugin 'mine'\) is a "
+                       r"float, not a callable"):
+        registry.create("pi_model")
