@@ -1,16 +1,23 @@
 """Choosing between the eager step loop and a fused multi-step kernel.
 
-A layer runs its model in one of two ways:
+A layer runs its model in one of three ways:
 
 ``"eager"``
     the reference: the family's ``step`` in a Python loop over time;
 ``"fused"``
-    one of the model's :class:`FusedKernel`\\ s, which runs the whole ``(T, ...)`` sequence
-    in one call with its own backward;
+    one of the model's hand-described :class:`FusedKernel`\\ s, which runs the whole
+    ``(T, ...)`` sequence in one call with its own backward;
+``"generated"``
+    the kernel generated from the model's ``step`` by :mod:`spikeplug.generated` (every
+    model has one, as far as the generator can translate its step), checked against the
+    eager loop on first use;
 ``"auto"`` (default)
-    the first fused kernel that supports this model, parameters, dtype and device, else eager;
-    a kernel with ``min_steps`` is skipped for shorter sequences, where its fixed cost per
-    call exceeds the eager loop's (``"fused"`` runs it anyway).
+    the first kernel that supports this model, parameters, dtype and device, hand-described
+    before generated, else eager; a kernel with ``min_steps`` is skipped for shorter
+    sequences, where its fixed cost per call exceeds the eager loop's, and a kernel with
+    ``auto_skip`` may decline work too small to pay for compiling it (asking for
+    ``"fused"`` or ``"generated"`` runs it anyway). Where a kernel that would have run
+    cannot, ``auto`` runs eager and says why once (a warning) and in ``layer.last_backend_reason``.
 
 Choose per module (``LIF(backend="eager")``) or for a block of code
 (``with spikeplug.backend("eager"): ...``); a module's own non-``"auto"`` choice wins.
@@ -40,7 +47,7 @@ from .errors import ParameterError, SpikeplugError
 
 __all__ = ["BACKENDS", "BackendError", "FusedKernel", "backend", "select_kernel", "check_backend"]
 
-BACKENDS = ("auto", "eager", "fused")
+BACKENDS = ("auto", "eager", "fused", "generated")
 
 
 class _Selection(threading.local):
@@ -72,12 +79,21 @@ class FusedKernel:
     :param supports: ``supports(inputs, state, p, *, detach_reset) -> None`` when the kernel can
         run, else a short reason (``"per-neuron tensor parameters"``, ``"float16"``...).
     :param min_steps: ``"auto"`` uses the kernel only for sequences of at least this many steps.
+    :param kind: ``"fused"`` (hand-described, asked for by ``backend="fused"``) or ``"generated"``.
+    :param auto_skip: optional ``auto_skip(inputs, state, p, *, detach_reset) -> str | None``:
+        a reason for ``"auto"`` not to use the kernel on these inputs (e.g. too little work to
+        pay for compiling it), checked before ``supports``.
+    :param warn: optional ``warn(reason)`` called when ``"auto"`` falls back to eager because
+        ``supports`` refused (the kernel decides whether and how often to warn).
     """
 
     name: str
     run: Callable[..., tuple[torch.Tensor, Any]]
     supports: Callable[..., str | None]
     min_steps: int = 1
+    kind: str = "fused"
+    auto_skip: Callable[..., str | None] | None = None
+    warn: Callable[[str], None] | None = None
 
 
 def check_backend(name: str) -> str:
@@ -109,27 +125,38 @@ def select_kernel(
     detach_reset: bool,
     record_states: bool,
     model_name: str,
-) -> FusedKernel | None:
-    """The fused kernel to use, or ``None`` for the eager loop."""
+) -> tuple[FusedKernel | None, str]:
+    """``(kernel, "")`` for the kernel to use, or ``(None, why)`` for the eager loop."""
     if requested == "auto":
         requested = _selection.name or "auto"
     if requested == "eager":
-        return None
+        return None, "backend='eager' was asked for"
+    wanted = [k for k in kernels if requested == "auto" or k.kind == requested]
     reasons = []
     if record_states:
         reasons.append("record_states=True needs every step's state, which fused kernels do not keep")
-    elif not kernels:
-        reasons.append(f"model {model_name!r} has no fused kernel")
+    elif not wanted:
+        what = "hand-described fused" if requested == "fused" else "generated" if requested == "generated" else "fused"
+        reasons.append(f"model {model_name!r} has no {what} kernel")
     else:
-        for kernel in kernels:
-            steps = inputs.shape[0]
+        steps = inputs.shape[0]
+        for kernel in wanted:
             if requested == "auto" and steps < kernel.min_steps:
                 reasons.append(f"{kernel.name}: {steps} step(s) < min_steps={kernel.min_steps}, where eager is as fast")
                 continue
+            skip = kernel.auto_skip(inputs, state, p, detach_reset=detach_reset) if (
+                requested == "auto" and kernel.auto_skip is not None) else None
+            if skip is not None:
+                reasons.append(f"{kernel.name}: {skip}")
+                continue
             why = kernel.supports(inputs, state, p, detach_reset=detach_reset)
             if why is None:
-                return kernel
+                return kernel, ""
             reasons.append(f"{kernel.name}: {why}")
-    if requested == "fused":
-        raise BackendError(f"backend='fused' cannot run {model_name!r} here: {'; '.join(reasons)}. Use backend='auto' or 'eager'.")
-    return None
+            if requested == "auto" and kernel.warn is not None and not torch.compiler.is_compiling():
+                kernel.warn(why)
+    if requested in ("fused", "generated"):
+        raise BackendError(
+            f"backend={requested!r} cannot run {model_name!r} here: {'; '.join(reasons)}. Use backend='auto' or 'eager'."
+        )
+    return None, "; ".join(reasons)

@@ -53,6 +53,7 @@ from .anomaly import anomaly_enabled, check_step
 from .backends import check_backend, select_kernel
 from .checks import check_parameters, check_state, flag, positive_int
 from .errors import InputShapeError, ParameterError, StabilityWarning
+from .generated import generated_kernel
 from .model import NeuronModel, floating_dtype, stack_states
 from .params import build_parameters
 
@@ -223,6 +224,7 @@ class NeuronLayer(NeuronModule):
         self.backend = check_backend(backend)
         self._init_parameters(p, overrides, learnable)
         self.last_backend: str | None = None
+        self.last_backend_reason: str = ""
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
         """The state before the first step of ``inputs`` (time first)."""
@@ -234,10 +236,14 @@ class NeuronLayer(NeuronModule):
         p = self._checked_params(S, x.dtype, x.device)
         state = self.initial_state(x) if state is None else self._checked_state(state, self.model.state, S, x)
         anomaly = anomaly_enabled()
-        kernel = select_kernel(
-            "eager" if anomaly else self.backend, self.model.fused, x, state, p,
+        kernels = self.model.fused
+        if not torch.compiler.is_compiling():  # numba kernels are opaque to dynamo; it traces the others
+            kernels = (*kernels, generated_kernel(self.model).fused())
+        kernel, why = select_kernel(
+            "eager" if anomaly else self.backend, kernels, x, state, p,
             detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
         )
+        self.last_backend_reason = "detect_anomaly() runs the eager loop" if anomaly else why
         if kernel is not None:
             self.last_backend = kernel.name
             return kernel.run(x, state, p, detach_reset=self.detach_reset)

@@ -354,17 +354,18 @@ def test_plugin_surrogate_falls_back_to_eager():
 
 
 def test_unknown_backend_name_is_refused():
-    """backend= must be one of auto/eager/fused; the error lists them and the value."""
-    with pytest.raises(ParameterError, match=r"backend must be one of 'auto', 'eager', 'fused', got 'numba'"):
+    """backend= must be one of auto/eager/fused/generated; the error lists them and the value."""
+    with pytest.raises(ParameterError, match=r"backend must be one of 'auto', 'eager', 'fused', 'generated', got 'numba'"):
         LIF(backend="numba")
 
 
 def test_models_without_kernels_run_eager_and_refuse_fused():
-    """A family without fused kernels (LIF-Ex) runs eager under 'auto'; 'fused' raises."""
+    """A family without a hand-described kernel (LIF-Ex) runs eager under 'auto' for a short
+    sequence (below the generated kernel's min_steps); 'fused' raises naming what is missing."""
     layer = spikeplug.create("lif_ex")
     layer(torch.rand(3, 2))
     assert layer.last_backend == "eager"
-    with pytest.raises(BackendError, match=r"model 'lif_ex' has no fused kernel"):
+    with pytest.raises(BackendError, match=r"model 'lif_ex' has no hand-described fused kernel"):
         spikeplug.create("lif_ex", backend="fused")(torch.rand(3, 2))
 
 
