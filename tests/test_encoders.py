@@ -27,6 +27,7 @@ from spikeplug.encoders_builtin.spike_latency import (
 from spikeplug.neurons_builtin.lif import LIFParameters
 
 from conftest import assert_close
+from encoder_contract import bare, default_kwargs, encoder_names, expected_shape
 
 CURRENTS = torch.tensor([2.0, 4.0, 8.0, 16.0])
 
@@ -138,12 +139,13 @@ def test_spike_latency_lif_one_spike_per_neuron():
 
 
 def test_spike_latency_encode_keeps_first_spike():
-    """spike_latency_encode zeroes everything after an element's first non-zero value; shape and dtype kept."""
+    """spike_latency_encode zeroes everything after an element's first non-zero value; shape and
+    floating dtype kept, bool spikes become float32."""
     x = torch.tensor([[0, 1, 0], [1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=torch.float64)
     expected = torch.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1]], dtype=torch.float64)
     out = spike_latency_encode(x)
     assert torch.equal(out, expected) and out.dtype == torch.float64
-    assert torch.equal(SpikeLatencyEncoder()(x.bool()), expected.bool())
+    assert torch.equal(SpikeLatencyEncoder()(x.bool()), expected.float())
     assert torch.equal(spike_latency_encode(torch.tensor([[0.0], [2.0], [3.0]])), torch.tensor([[0.0], [2.0], [0.0]]))
 
 
@@ -259,6 +261,29 @@ def test_sequence_encoders_shape_and_dtype(make):
     assert make(x).shape == (3, 2, 3, 4) and make(x).dtype == torch.float32
     assert make(x.double()).dtype == torch.float64
     assert make(torch.zeros(2, 3, dtype=torch.int64)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [(torch.bool, torch.float32), (torch.int64, torch.float32), (torch.float64, torch.float64)],
+    ids=["bool", "int64", "float64"],
+)
+def test_every_encoder_gives_the_floating_dtype(name, dtype, expected):
+    """Every registered encoder gives float32 for bool and integer input and keeps a floating
+    input's dtype (spike_latency used to keep int64 and bool)."""
+    kwargs = default_kwargs(name)
+    x = torch.ones(2, 3, dtype=dtype)  # a valid input for every encoder: rates, currents, spikes, values
+    y = spikeplug.create(name, **kwargs)(x)
+    assert y.dtype == expected and y.shape == expected_shape(name, kwargs, (2, 3)), (y.dtype, y.shape)
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.uint8], ids=str)
+def test_spike_latency_encode_gives_float32_for_integer_spikes(dtype):
+    """The functional spike_latency_encode, like the module, turns bool/integer spike trains into float32."""
+    x = torch.tensor([[0, 1], [1, 1]], dtype=dtype)
+    out = spike_latency_encode(x)
+    assert out.dtype == torch.float32 and torch.equal(out, torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
 
 
 def test_poisson_rejects_rates_outside_range():
