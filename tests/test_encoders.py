@@ -286,6 +286,40 @@ def test_spike_latency_encode_gives_float32_for_integer_spikes(dtype):
     assert out.dtype == torch.float32 and torch.equal(out, torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
 
 
+#: encoders whose input has no meaning without a dimension (spike trains need a time axis)
+NEEDS_A_DIMENSION = {"spike_latency:spike_latency": "input_spikes must be time-first, shape \\(T, ...\\), got a 0-dim"}
+
+
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+def test_every_encoder_takes_a_0d_input_or_says_why_not(name):
+    """A 0-d input (one value) is encoded as a one-element input would be, in the contract's
+    shape ((T,) for sequence encoders, () for step encoders, (K,) for population); only an
+    encoder whose input must have a time axis raises InputShapeError. poisson_step and
+    signed_poisson_step used to crash inside torch.rand."""
+    kwargs = default_kwargs(name)
+    encoder = spikeplug.create(name, **kwargs)
+    x = torch.tensor(1.0)
+    if name in NEEDS_A_DIMENSION:
+        with pytest.raises(spikeplug.InputShapeError, match=NEEDS_A_DIMENSION[name]):
+            encoder(x)
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        y = encoder(x)
+        torch.manual_seed(0)
+        one = encoder(x.reshape(1))  # the same draws: a 1-element input is the 0-d one with a unit dim
+    assert y.shape == expected_shape(name, kwargs, ()), y.shape
+    assert torch.equal(y, one.reshape(y.shape))
+
+
+def test_step_encoders_0d_values():
+    """A 0-d rate at the top of the range spikes with its sign at every call, shape ()."""
+    assert torch.equal(poisson_encode_step(torch.tensor(1.0)), torch.tensor(1.0))
+    assert torch.equal(PoissonEncoderStep()(torch.tensor(0)), torch.tensor(0.0))
+    assert torch.equal(signed_poisson_encode_step(torch.tensor(-1.0)), torch.tensor(-1.0))
+    assert torch.equal(SignedPoissonEncoderStep()(torch.tensor(1.0, dtype=torch.float64)), torch.tensor(1.0).double())
+
+
 def test_poisson_rejects_rates_outside_range():
     """Rates whose probability dt·f_max·x leaves [0, 1] are errors naming x, the value and the valid range."""
     with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[0, 10\].*got -0.5 \(1 of 3 elements outside"):
