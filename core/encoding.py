@@ -22,6 +22,7 @@ __all__ = [
     "as_input",
     "check_generator",
     "check_values",
+    "has_values",
     "spike_probability",
     "given",
 ]
@@ -76,10 +77,20 @@ def check_generator(generator: Any, owner: str) -> torch.Generator | None:
     return generator
 
 
+def has_values(x: torch.Tensor) -> bool:
+    """Whether ``x`` holds data that can be read. A ``meta`` tensor has a shape, dtype and
+    device but no values: value checks are skipped for it, so that running an encoder on
+    ``device="meta"`` infers its output's shape, dtype and device."""
+    return x.device.type != "meta"
+
+
 def check_values(x: torch.Tensor, ok: torch.Tensor, *, owner: str, name: str, expected: str, hint: str = "") -> None:
     """Raise :class:`~spikeplug.InputValueError` unless ``ok`` (a mask broadcasting with ``x``)
     holds everywhere; the message names the argument, an offending value, how many elements
-    are outside and the valid range ``expected``. One host synchronisation when all is well."""
+    are outside and the valid range ``expected``. One host synchronisation when all is well;
+    none, and no check, for tensors without values (:func:`has_values`)."""
+    if not (has_values(x) and has_values(ok)):
+        return
     if bool(ok.all()):
         return
     bad = torch.broadcast_to(x, ok.shape)[~ok]

@@ -312,6 +312,32 @@ def test_every_encoder_takes_a_0d_input_or_says_why_not(name):
     assert torch.equal(y, one.reshape(y.shape))
 
 
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+@pytest.mark.parametrize(
+    ("dtype", "expected"), [(torch.float64, torch.float64), (torch.int64, torch.float32)], ids=["float64", "int64"]
+)
+def test_every_encoder_infers_shapes_on_the_meta_device(name, dtype, expected):
+    """Every encoder runs on a meta input (shapes without values) and gives the contract's shape,
+    floating dtype and the meta device: value checks are skipped there instead of calling
+    .item() (poisson and population used to fail with "Tensor.item() cannot be called on meta tensors")."""
+    kwargs = default_kwargs(name)
+    x = torch.empty(2, 3, dtype=dtype, device="meta")
+    y = spikeplug.create(name, **kwargs)(x)
+    assert (y.shape, y.dtype, y.device.type) == (expected_shape(name, kwargs, (2, 3)), expected, "meta")
+
+
+def test_meta_inputs_skip_only_value_checks():
+    """On meta, checks of values are skipped but checks of arguments and shapes still run."""
+    meta = torch.empty(4, device="meta")
+    assert population_encode(meta, 3, scale=2.0).shape == (4, 3)
+    with pytest.raises(spikeplug.InputShapeError, match="0-dim"):
+        spike_latency_encode(torch.empty((), device="meta"))
+    with pytest.raises(spikeplug.InputShapeError, match=r"input_values is empty"):
+        population_encode(torch.empty(0, device="meta"), 3)
+    with pytest.raises(spikeplug.ParameterError, match="seq_length must be a positive int"):
+        poisson_encode(meta, 0)
+
+
 def test_step_encoders_0d_values():
     """A 0-d rate at the top of the range spikes with its sign at every call, shape ()."""
     assert torch.equal(poisson_encode_step(torch.tensor(1.0)), torch.tensor(1.0))

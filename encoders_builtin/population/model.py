@@ -9,7 +9,8 @@ For an input ``x`` of shape ``S`` and ``out_features = K``::
 
 The output has shape ``(*S, K)``: no time dimension, and graded values rather than spikes
 (feed it to a spiking layer, or to another encoder). ``scale=None`` takes ``input.max()``
-(of the whole input tensor, batch included) as the scale. As in the reference, distances
+(of the whole input tensor, batch included) as the scale (a ``meta`` input, which has no
+maximum, gives the output's shape, dtype and device only). As in the reference, distances
 are multiplied by ``scale`` and the centres start at 0 whatever the input's range.
 
 Differences from Norse, on purpose:
@@ -33,7 +34,7 @@ import torch
 import spikeplug
 from spikeplug import InputShapeError, InputValueError, ParameterError, param, positive
 
-from spikeplug.encoding import as_input, positive_int
+from spikeplug.encoding import as_input, has_values, positive_int
 
 __all__ = ["PopulationParameters", "population_encode", "gaussian_rbf", "euclidean_distance"]
 
@@ -111,13 +112,16 @@ def encode(
             raise InputShapeError(
                 f"{owner}: input_values is empty, so scale=None (its maximum) is undefined; pass scale="
             )
-        top = x.max().item()
-        if not top > 0:  # also catches NaN
-            raise InputValueError(
-                f"{owner}: with scale=None the scale is input_values.max(), which must be > 0 "
-                f"(the centres span [0, scale]); got {top!r}. Pass scale= explicitly"
-            )
-        scale = top
+        if not has_values(x):
+            scale = 1.0  # a meta tensor has no maximum; its output has no values either, only a shape
+        else:
+            top = x.max().item()
+            if not top > 0:  # also catches NaN
+                raise InputValueError(
+                    f"{owner}: with scale=None the scale is input_values.max(), which must be > 0 "
+                    f"(the centres span [0, scale]); got {top!r}. Pass scale= explicitly"
+                )
+            scale = top
     else:
         scale = float(p.scale)
     centres = torch.linspace(0.0, scale, K, dtype=x.dtype, device=x.device)   # (K,)
