@@ -7,6 +7,7 @@ plugin registration stays cheap.
 from __future__ import annotations
 
 import operator
+import sys
 from typing import Any
 
 import torch
@@ -17,6 +18,7 @@ from .params import Parameters, build_parameters, param, parameters, positive
 __all__ = [
     "RateParameters",
     "RateStepParameters",
+    "plain_number",
     "positive_int",
     "sequence_length",
     "as_input",
@@ -47,8 +49,21 @@ def given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def plain_number(value: Any) -> Any:
+    """A NumPy scalar (``np.float32(50.0)``, ``np.int64(8)``) as the Python number it holds;
+    anything else (a Python number, a tensor) unchanged. Arithmetic with NumPy scalars
+    follows NumPy's promotion rules, which keep a float16/float32 scalar's precision.
+    NumPy is not a dependency: without it imported, no value can be a NumPy scalar."""
+    np = sys.modules.get("numpy")
+    return value.item() if np is not None and isinstance(value, np.generic) else value
+
+
 def positive_int(value: Any, *, owner: str, name: str, meaning: str) -> int:
-    """``value`` as a positive ``int``, or a :class:`ParameterError` naming ``name``."""
+    """``value`` as a positive Python ``int``, or a :class:`ParameterError` naming ``name``.
+
+    Anything that is an integer by ``operator.index`` passes: ``int``, NumPy integers
+    (``np.int64(8)``), 0-d integer tensors. ``bool`` (and ``np.bool_``), floats (even ``8.0``)
+    and strings are rejected."""
     if not isinstance(value, bool):
         try:
             n = operator.index(value)
@@ -110,7 +125,9 @@ def spike_probability(
     The reference neither clips nor checks: a value above 1 saturates (a spike at every
     step) and a negative one never fires, both silently. Here they are errors.
     """
-    gain = p.dt * p.f_max
+    # numpy scalars as Python numbers: 0.001 * np.float16(50) would stay float16 (NumPy's
+    # promotion) and move the edge 1 / (dt·f_max) to 19.99; a tensor field stays a tensor
+    gain = plain_number(p.dt) * plain_number(p.f_max)
     magnitude = x.abs() if signed else x
     prob = gain * magnitude
     # a relative slack of 1e-6 lets x = 1 / (dt·f_max) through despite rounding

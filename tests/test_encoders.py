@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import re
+import types
 
+import numpy as np
 import pytest
 import torch
 
 import spikeplug
-from spikeplug.encoding import RateParameters
+from spikeplug.encoding import RateParameters, positive_int, spike_probability
 from spikeplug.encoders_builtin.constant_current_lif import ConstantCurrentLIFEncoder, constant_current_lif_encode
 from spikeplug.encoders_builtin.poisson import PoissonEncoder, PoissonEncoderStep, poisson_encode, poisson_encode_step
 from spikeplug.encoders_builtin.population import PopulationEncoder, population_encode
@@ -376,6 +379,60 @@ def test_encoder_parameters_are_validated():
     with pytest.raises(spikeplug.ParameterError, match="has no parameter 'tau_memm_inv'. Did you mean 'tau_mem_inv'"):
         ConstantCurrentLIFEncoder(3, tau_memm_inv=50.0)
     assert PoissonEncoder(3, p=RateParameters(f_max=50.0)).p.f_max == 50.0
+
+
+@pytest.mark.parametrize("value", [np.int64(8), np.int32(8), np.uint8(8), torch.tensor(8)], ids=repr)
+def test_positive_int_takes_numpy_integers(value):
+    """seq_length and out_features accept NumPy integers (and 0-d integer tensors) as they accept
+    an int, and store a Python int."""
+    n = positive_int(value, owner="E", name="seq_length", meaning="steps")
+    assert n == 8 and type(n) is int
+    enc = spikeplug.create("poisson", seq_length=value)
+    assert enc.seq_length == 8 and type(enc.seq_length) is int and enc(torch.zeros(2)).shape == (8, 2)
+    assert spikeplug.create("constant_current_lif", seq_length=value)(torch.zeros(2)).shape == (8, 2)
+    assert spikeplug.create("population", out_features=value, scale=1.0)(torch.zeros(2)).shape == (2, 8)
+
+
+@pytest.mark.parametrize("value", [np.float64(8.0), np.bool_(True), np.int64(0), np.int64(-3), 8.0, "8"], ids=repr)
+def test_positive_int_rejects_what_is_not_a_positive_integer(value):
+    """A NumPy float (even 8.0), a NumPy bool or a non-positive NumPy integer is rejected like its
+    Python counterpart, naming the argument and the value."""
+    with pytest.raises(spikeplug.ParameterError, match=rf"seq_length must be a positive int .*got {re.escape(repr(value))}"):
+        spikeplug.create("signed_poisson", seq_length=value)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_spike_probability_reads_numpy_scalars_as_python_numbers(dtype):
+    """dt·f_max from NumPy scalars is computed as from the Python numbers they hold: with
+    np.float16(50.0) NumPy's promotion kept float16 (0.05 became 0.050018) and rejected
+    x = 20 = 1/(dt·f_max). The parameters are a stand-in object, so the check does not
+    depend on which numbers the parameter validators accept."""
+    p = types.SimpleNamespace(dt=dtype(0.0009765625), f_max=dtype(64.0))  # dt·f_max = 1/16, exact in float16
+    x = torch.tensor([0.0, 8.0, 16.0], dtype=torch.float64)
+    prob = spike_probability(x, p, owner="E", name="x")
+    assert torch.equal(prob, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
+    q = types.SimpleNamespace(dt=0.001, f_max=dtype(50.0))
+    assert spike_probability(torch.tensor([20.0], dtype=torch.float64), q, owner="E", name="x").item() == pytest.approx(1.0)
+
+
+@pytest.mark.xfail(
+    raises=spikeplug.ParameterError,
+    strict=True,
+    reason="needs core/params.py to accept NumPy floats in parameter fields (another branch); "
+    "remove this marker when that change is merged",
+)
+def test_encoder_parameter_fields_take_numpy_floats():
+    """f_max, dt and scale given as NumPy float32 work as the Python floats they hold."""
+    x = torch.linspace(0.0, 20.0, 5, dtype=torch.float64)
+    a = spikeplug.create("poisson", seq_length=np.int64(8), f_max=np.float32(50.0), dt=np.float32(0.001))
+    b = spikeplug.create("poisson", seq_length=8, f_max=50.0, dt=float(np.float32(0.001)))
+    assert torch.equal(a(x, generator=seeded(4)), b(x, generator=seeded(4)))
+    assert spikeplug.create("poisson_step", f_max=np.float32(500.0))(torch.ones(3)).shape == (3,)
+    assert spikeplug.create("signed_poisson_step", f_max=np.float16(500.0))(-torch.ones(3)).shape == (3,)
+    enc = spikeplug.create("population", out_features=np.int64(3), scale=np.float32(2.0))
+    assert_close(enc(torch.tensor([0.0, 2.0])), population_encode(torch.tensor([0.0, 2.0]), 3, scale=2.0))
+    lif = spikeplug.create("spike_latency_lif", seq_length=np.int64(5), v_th=np.float32(1.0), tau_mem_inv=np.float32(100.0))
+    assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
 
 
 def test_encoder_input_must_be_a_tensor():
