@@ -88,7 +88,9 @@ def as_input(x: Any, owner: str, name: str = "input") -> torch.Tensor:
 
 def check_generator(generator: Any, owner: str) -> torch.Generator | None:
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise ParameterError(f"{owner}: generator must be a torch.Generator or None, got {type(generator).__name__}")
+        raise ParameterError(
+            f"{owner}: generator must be a torch.Generator or None, got {generator!r} ({type(generator).__name__})"
+        )
     return generator
 
 

@@ -372,7 +372,7 @@ def test_encoder_parameters_are_validated():
         SignedPoissonEncoder(3, f_max=-5.0)
     with pytest.raises(spikeplug.ParameterError, match=r"RateStepParameters.dt must be finite and > 0, got 0.0"):
         poisson_encode_step(torch.ones(1), dt=0.0)
-    with pytest.raises(spikeplug.ParameterError, match="generator must be a torch.Generator or None, got int"):
+    with pytest.raises(spikeplug.ParameterError, match=r"generator must be a torch.Generator or None, got 0 \(int\)"):
         PoissonEncoder(3, generator=0)
     with pytest.raises(spikeplug.ParameterError, match=r"LIFParameters.tau_mem_inv must be finite and > 0"):
         SpikeLatencyLIFEncoder(3, tau_mem_inv=-1.0)
