@@ -95,10 +95,11 @@ def check_generator(generator: Any, owner: str) -> torch.Generator | None:
 
 
 def has_values(x: torch.Tensor) -> bool:
-    """Whether ``x`` holds data that can be read. A ``meta`` tensor has a shape, dtype and
-    device but no values: value checks are skipped for it, so that running an encoder on
-    ``device="meta"`` infers its output's shape, dtype and device."""
-    return x.device.type != "meta"
+    """Whether ``x`` holds values that can be read. A ``meta`` tensor has a shape, dtype and
+    device but no values, and an empty tensor has none either: value checks are skipped
+    for them, so that running an encoder on ``device="meta"`` infers its output's shape,
+    dtype and device, and an empty batch gives an empty output."""
+    return x.device.type != "meta" and x.numel() > 0
 
 
 def check_values(x: torch.Tensor, ok: torch.Tensor, *, owner: str, name: str, expected: str, hint: str = "") -> None:

@@ -190,6 +190,22 @@ def test_population_output_shape(shape):
     assert PopulationEncoder(8, scale=1.0)(torch.rand(shape)).shape == (*shape, 8)
 
 
+def test_population_of_an_empty_input_is_empty():
+    """An empty input has no maximum, but with scale=None its encoding is still defined: an
+    empty output of shape (*S, K) (it used to raise InputShapeError, unlike every other encoder)."""
+    y = population_encode(torch.empty(0, 5, dtype=torch.float64), 3)
+    assert y.shape == (0, 5, 3) and y.dtype == torch.float64
+    assert PopulationEncoder(3)(torch.empty(2, 0, dtype=torch.int64)).shape == (2, 0, 3)
+
+
+def test_population_errors_name_the_argument_of_the_caller():
+    """The module's errors name its forward argument x; the function's name input_values."""
+    with pytest.raises(spikeplug.InputValueError, match=r"PopulationEncoder: .* scale is x.max\(\), .*got 0.0"):
+        PopulationEncoder(3)(torch.zeros(4))
+    with pytest.raises(spikeplug.InputValueError, match=r"population_encode: .* scale is input_values.max\(\)"):
+        population_encode(torch.zeros(4), 3)
+
+
 def test_population_bad_arguments():
     """scale must be None or > 0; scale=None needs a positive input maximum; out_features a positive int."""
     with pytest.raises(spikeplug.ParameterError, match=r"PopulationParameters.scale must be finite and > 0, got 0"):
@@ -335,8 +351,7 @@ def test_meta_inputs_skip_only_value_checks():
     assert population_encode(meta, 3, scale=2.0).shape == (4, 3)
     with pytest.raises(spikeplug.InputShapeError, match="0-dim"):
         spike_latency_encode(torch.empty((), device="meta"))
-    with pytest.raises(spikeplug.InputShapeError, match=r"input_values is empty"):
-        population_encode(torch.empty(0, device="meta"), 3)
+    assert population_encode(torch.empty(0, device="meta"), 3).shape == (0, 3)
     with pytest.raises(spikeplug.ParameterError, match="seq_length must be a positive int"):
         poisson_encode(meta, 0)
 

@@ -9,9 +9,10 @@ For an input ``x`` of shape ``S`` and ``out_features = K``::
 
 The output has shape ``(*S, K)``: no time dimension, and graded values rather than spikes
 (feed it to a spiking layer, or to another encoder). ``scale=None`` takes ``input.max()``
-(of the whole input tensor, batch included) as the scale (a ``meta`` input, which has no
-maximum, gives the output's shape, dtype and device only). As in the reference, distances
-are multiplied by ``scale`` and the centres start at 0 whatever the input's range.
+(of the whole input tensor, batch included) as the scale; an input without values (empty,
+or on the ``meta`` device) has no maximum and gives an output without values, of the
+right shape, dtype and device. As in the reference, distances are multiplied by ``scale``
+and the centres start at 0 whatever the input's range.
 
 Differences from Norse, on purpose:
 
@@ -32,7 +33,7 @@ import attrs
 import torch
 
 import spikeplug
-from spikeplug import InputShapeError, InputValueError, ParameterError, param, positive
+from spikeplug import InputValueError, ParameterError, param, positive
 
 from spikeplug.encoding import as_input, has_values, positive_int
 
@@ -102,23 +103,21 @@ def encode(
     distance_function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     *,
     owner: str,
+    name: str = "input_values",
 ) -> torch.Tensor:
-    """:func:`population_encode` with a parameter object (``owner`` names the caller in errors)."""
+    """:func:`population_encode` with a parameter object (``owner`` names the caller and
+    ``name`` its input argument in errors)."""
     K = out_features_arg(out_features, owner)
     check_functions(kernel, distance_function, owner)
-    x = as_input(input_values, owner, "input_values")
+    x = as_input(input_values, owner, name)
     if p.scale is None:
-        if x.numel() == 0:
-            raise InputShapeError(
-                f"{owner}: input_values is empty, so scale=None (its maximum) is undefined; pass scale="
-            )
         if not has_values(x):
-            scale = 1.0  # a meta tensor has no maximum; its output has no values either, only a shape
+            scale = 1.0  # an empty or meta input has no maximum, and its output no values: only a shape
         else:
             top = x.max().item()
             if not top > 0:  # also catches NaN
                 raise InputValueError(
-                    f"{owner}: with scale=None the scale is input_values.max(), which must be > 0 "
+                    f"{owner}: with scale=None the scale is {name}.max(), which must be > 0 "
                     f"(the centres span [0, scale]); got {top!r}. Pass scale= explicitly"
                 )
             scale = top
