@@ -24,6 +24,7 @@ __all__ = [
     "as_input",
     "check_generator",
     "check_values",
+    "check_finite",
     "has_values",
     "spike_probability",
     "given",
@@ -118,6 +119,13 @@ def check_values(x: torch.Tensor, ok: torch.Tensor, *, owner: str, name: str, ex
         f"{owner}: {name} must be {expected}; got {example!r} "
         f"({bad.numel()} of {ok.numel()} elements outside){'; ' + hint if hint else ''}"
     )
+
+
+def check_finite(x: torch.Tensor, *, owner: str, name: str, meaning: str = "values") -> None:
+    """Raise :class:`~spikeplug.InputValueError` if ``x`` holds NaN or ±inf. An encoder that
+    computes with its input (currents, values to place among centres) would otherwise turn
+    them into silent nonsense: NaN never crosses a threshold, +inf resets to NaN."""
+    check_values(x, torch.isfinite(x), owner=owner, name=name, expected=f"finite {meaning}")
 
 
 def spike_probability(

@@ -154,7 +154,7 @@ def test_spike_latency_encode_keeps_first_spike():
 
 def test_spike_latency_encode_rejects_negative_values():
     """Negative values have no first-spike meaning: the error names the argument, the value and the range."""
-    expected = r"input_spikes must be spikes or spike counts \(values >= 0\); got -1.0"
+    expected = r"input_spikes must be spikes or spike counts \(finite values >= 0\); got -1.0"
     with pytest.raises(spikeplug.InputValueError, match=expected):
         spike_latency_encode(torch.tensor([[0.0, -1.0]]))
     with pytest.raises(spikeplug.InputShapeError, match="time-first"):
@@ -448,6 +448,27 @@ def test_encoder_parameter_fields_take_numpy_floats():
     assert_close(enc(torch.tensor([0.0, 2.0])), population_encode(torch.tensor([0.0, 2.0]), 3, scale=2.0))
     lif = spikeplug.create("spike_latency_lif", seq_length=np.int64(5), v_th=np.float32(1.0), tau_mem_inv=np.float32(100.0))
     assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")], ids=str)
+@pytest.mark.parametrize(
+    ("encode", "message"),
+    [
+        (lambda x: constant_current_lif_encode(x, 3), "input_current must be finite currents"),
+        (lambda x: SpikeLatencyLIFEncoder(3)(x), "input_current must be finite currents"),
+        (lambda x: population_encode(x, 3, scale=1.0), "input_values must be finite values"),
+        (lambda x: PopulationEncoder(3)(x), "PopulationEncoder: x must be finite values"),
+        (lambda x: spike_latency_encode(x.reshape(2, 1)), r"input_spikes must be spikes or spike counts \(finite"),
+    ],
+    ids=["constant_current_lif", "spike_latency_lif", "population_encode", "PopulationEncoder", "spike_latency"],
+)
+def test_non_finite_inputs_are_rejected(encode, message, bad):
+    """NaN and ±inf are errors naming the input and the value (found by fuzzing): the LIF encoders
+    gave no spike for NaN (and one, then none, for +inf), population gave NaN or 0 responses and
+    NaN centres for an infinite maximum, spike_latency passed +inf through as a spike count."""
+    x = torch.tensor([0.5, bad])
+    with pytest.raises(spikeplug.InputValueError, match=rf"{message}.*got {bad}"):
+        encode(x)
 
 
 def test_encoder_input_must_be_a_tensor():

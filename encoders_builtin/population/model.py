@@ -21,6 +21,8 @@ Differences from Norse, on purpose:
 * with ``scale=None`` an input whose maximum is not > 0 (all centres would sit at 0 or
   below) raises :class:`spikeplug.InputValueError`; the reference returns a degenerate
   encoding;
+* NaN and ±inf values raise :class:`spikeplug.InputValueError`: NaN gave NaN responses
+  and an infinite maximum (``scale=None``) NaN centres;
 * integer input is encoded as float32; ``out_features`` must be a positive int.
 """
 
@@ -35,7 +37,7 @@ import torch
 import spikeplug
 from spikeplug import InputValueError, ParameterError, param, positive
 
-from spikeplug.encoding import as_input, has_values, positive_int
+from spikeplug.encoding import as_input, check_finite, has_values, positive_int
 
 __all__ = ["PopulationParameters", "population_encode", "gaussian_rbf", "euclidean_distance"]
 
@@ -110,6 +112,7 @@ def encode(
     K = out_features_arg(out_features, owner)
     check_functions(kernel, distance_function, owner)
     x = as_input(input_values, owner, name)
+    check_finite(x, owner=owner, name=name)
     if p.scale is None:
         if not has_values(x):
             scale = 1.0  # an empty or meta input has no maximum, and its output no values: only a shape

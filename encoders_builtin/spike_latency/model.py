@@ -16,7 +16,7 @@ taken from the registry, with its LIF parameters) followed by ``spike_latency_en
 the neuron keeps integrating and resetting, only its later spikes are dropped. Larger
 currents spike earlier; a current that never reaches threshold gives no spike.
 
-Differences from Norse, on purpose: negative (or NaN) values in the input of
+Differences from Norse, on purpose: negative, NaN or infinite values in the input of
 ``spike_latency_encode`` raise :class:`spikeplug.InputValueError` (the running mask is
 meaningless for them); both encoders give the input's floating dtype (float32 for bool or
 integer input, like every other encoder; the reference keeps ``spike_latency_encode``'s
@@ -79,7 +79,8 @@ def first_spikes(x: torch.Tensor, *, owner: str, checked: bool = False) -> torch
             raise spikeplug.InputShapeError(
                 f"{owner}: input_spikes must be time-first, shape (T, ...), got a 0-dim tensor"
             )
-        check_values(x, x >= 0, owner=owner, name="input_spikes", expected="spikes or spike counts (values >= 0)")
+        ok = torch.isfinite(x) & (x >= 0)
+        check_values(x, ok, owner=owner, name="input_spikes", expected="spikes or spike counts (finite values >= 0)")
     fired = x != 0                                                    # (T, ...)
     before = torch.cumsum(fired, dim=0) > fired                       # an earlier step already fired
     return x.masked_fill(before, 0)
