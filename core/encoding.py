@@ -25,6 +25,7 @@ __all__ = [
     "check_generator",
     "check_values",
     "check_finite",
+    "check_fits",
     "has_values",
     "spike_probability",
     "given",
@@ -121,6 +122,22 @@ def check_values(x: torch.Tensor, ok: torch.Tensor, *, owner: str, name: str, ex
     )
 
 
+def check_fits(value: Any, dtype: torch.dtype, *, owner: str, what: str) -> None:
+    """Raise :class:`~spikeplug.ParameterError` if the Python number ``value``, which an
+    encoder multiplies with an input of ``dtype``, is beyond that dtype's range: torch then
+    raises a bare ``RuntimeError`` (``linspace``) or rounds it to inf, and ``inf · 0`` is
+    NaN. ``what`` names the parameter(s) and value. Tensors are left to torch's promotion."""
+    if isinstance(value, torch.Tensor):
+        return
+    top = torch.finfo(dtype).max
+    if not abs(value) <= top:  # also catches inf and NaN
+        wider = "a float64 input or " if top < torch.finfo(torch.float64).max else ""
+        raise ParameterError(
+            f"{owner}: {what} is beyond the range of the input's dtype {dtype} (|value| <= {top:g}); "
+            f"pass {wider}a smaller value"
+        )
+
+
 def check_finite(x: torch.Tensor, *, owner: str, name: str, meaning: str = "values") -> None:
     """Raise :class:`~spikeplug.InputValueError` if ``x`` holds NaN or ±inf. An encoder that
     computes with its input (currents, values to place among centres) would otherwise turn
@@ -138,15 +155,19 @@ def spike_probability(
     """
     # numpy scalars as Python numbers: 0.001 * np.float16(50) would stay float16 (NumPy's
     # promotion) and move the edge 1 / (dt·f_max) to 19.99; a tensor field stays a tensor
-    gain = plain_number(p.dt) * plain_number(p.f_max)
+    dt, f_max = plain_number(p.dt), plain_number(p.f_max)
+    gain = dt * f_max
+    check_fits(gain, x.dtype, owner=owner, what=f"dt·f_max = {gain!r} (dt={dt!r}, f_max={f_max!r})")
     magnitude = x.abs() if signed else x
     prob = gain * magnitude
     # a relative slack of 1e-6 lets x = 1 / (dt·f_max) through despite rounding
-    ok = (prob >= 0) & (prob <= 1.0 + 1e-6)
+    # the sign from the rate itself: with dt·f_max underflowed to 0, -1 · 0 = -0.0 passed "prob >= 0"
+    ok = (magnitude >= 0) & (prob <= 1.0 + 1e-6)
     if isinstance(gain, torch.Tensor) and gain.numel() > 1:
         limit = "1 / (dt·f_max) element-wise"
     else:
-        limit = f"{1.0 / float(gain):.6g}"
+        g = float(gain)
+        limit = f"{1.0 / g:.6g}" if g > 0 else "inf"  # dt·f_max may underflow to 0: nothing fires
     interval = f"[-{limit}, {limit}]" if signed else f"[0, {limit}]"
     expected = (
         f"in {interval}, so that the spike probability per step dt·f_max·{'|x|' if signed else 'x'} "

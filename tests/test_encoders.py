@@ -471,6 +471,38 @@ def test_non_finite_inputs_are_rejected(encode, message, bad):
         encode(x)
 
 
+@pytest.mark.parametrize(
+    ("encode", "message"),
+    [
+        (lambda x: population_encode(x, 3, scale=1e300), r"population_encode: scale=1e\+300 is beyond the range"),
+        (lambda x: PopulationEncoder(1, scale=1e300)(x), r"PopulationEncoder: scale=1e\+300 is beyond the range"),
+        (lambda x: poisson_encode(x, 2, f_max=1e300), r"dt·f_max = 1e\+297 \(dt=0.001, f_max=1e\+300\) is beyond"),
+        (lambda x: signed_poisson_encode_step(x, f_max=1e300), r"f_max=1e\+300\) is beyond the range"),
+    ],
+    ids=["population_encode", "PopulationEncoder", "poisson", "signed_poisson_step"],
+)
+def test_parameters_beyond_the_input_dtype_are_errors(encode, message):
+    """A scale or dt·f_max beyond float32's range, used with float32 input, is a ParameterError naming
+    it and the dtype (found by fuzzing): population raised torch's bare "value cannot be converted
+    to type float without overflow" (or gave NaN for one neuron), Poisson rejected x = 0 as out of
+    "[0, 1e-297]". With float64 input the same values work."""
+    with pytest.raises(spikeplug.ParameterError, match=message + r".*torch.float32"):
+        encode(torch.tensor([0.0]))
+    assert torch.equal(population_encode(torch.tensor([0.0], dtype=torch.float64), 1, scale=1e300), torch.ones(1, 1).double())
+    assert poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300).sum() == 0
+    with pytest.raises(spikeplug.ParameterError, match=r"dt·f_max = inf .*torch.float64.*pass a smaller value"):
+        poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300, dt=1e300)
+
+
+def test_rate_that_underflows_to_zero_never_fires():
+    """dt·f_max may underflow to 0 (dt = f_max = 1e-200): nothing fires and any finite rate >= 0 is
+    valid (the range message divided by zero: a bare ZeroDivisionError)."""
+    z = poisson_encode(torch.tensor([0.0, 5.0, 3e38]), 3, f_max=1e-200, dt=1e-200)
+    assert torch.equal(z, torch.zeros(3, 3))
+    with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[0, inf\].*got -1.0"):
+        poisson_encode(torch.tensor([-1.0]), 3, f_max=1e-200, dt=1e-200)
+
+
 def test_encoder_input_must_be_a_tensor():
     """A non-tensor input is an error naming the argument."""
     with pytest.raises(spikeplug.InputShapeError, match="input_current must be a torch.Tensor, got list"):

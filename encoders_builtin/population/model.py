@@ -37,7 +37,7 @@ import torch
 import spikeplug
 from spikeplug import InputValueError, ParameterError, param, positive
 
-from spikeplug.encoding import as_input, check_finite, has_values, positive_int
+from spikeplug.encoding import as_input, check_finite, check_fits, has_values, positive_int
 
 __all__ = ["PopulationParameters", "population_encode", "gaussian_rbf", "euclidean_distance"]
 
@@ -126,6 +126,7 @@ def encode(
             scale = top
     else:
         scale = float(p.scale)
+        check_fits(scale, x.dtype, owner=owner, what=f"scale={p.scale!r}")
     centres = torch.linspace(0.0, scale, K, dtype=x.dtype, device=x.device)   # (K,)
     xs = x.unsqueeze(-1).expand(*x.shape, K)                                   # (*S, K)
     cs = centres.expand(*x.shape, K)                                           # (*S, K)
