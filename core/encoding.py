@@ -82,9 +82,15 @@ def sequence_length(value: Any, owner: str) -> int:
 
 
 def as_input(x: Any, owner: str, name: str = "input") -> torch.Tensor:
-    """``x`` as a floating tensor (bool and integer tensors become float32)."""
+    """``x`` as a floating tensor (bool and integer tensors become float32). Complex and
+    quantized tensors are rejected: converting them would drop the imaginary part (torch
+    only warns) or the quantization."""
     if not isinstance(x, torch.Tensor):
         raise InputShapeError(f"{owner}: {name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.is_complex() or x.is_quantized:
+        raise InputValueError(
+            f"{owner}: {name} must hold real numbers (bool, integer or floating), got a {x.dtype} tensor"
+        )
     return x if x.is_floating_point() else x.to(torch.float32)
 
 

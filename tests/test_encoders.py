@@ -503,6 +503,15 @@ def test_rate_that_underflows_to_zero_never_fires():
         poisson_encode(torch.tensor([-1.0]), 3, f_max=1e-200, dt=1e-200)
 
 
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+def test_complex_input_is_rejected(name):
+    """A complex input is an error naming the argument and dtype, not cast to real with only a
+    warning (which dropped the imaginary part)."""
+    x = torch.tensor([[0.5 + 1j, 0.25]])
+    with pytest.raises(spikeplug.InputValueError, match=r"must hold real numbers .*got a torch.complex64 tensor"):
+        spikeplug.create(name, **default_kwargs(name))(x)
+
+
 def test_encoder_input_must_be_a_tensor():
     """A non-tensor input is an error naming the argument."""
     with pytest.raises(spikeplug.InputShapeError, match="input_current must be a torch.Tensor, got list"):
