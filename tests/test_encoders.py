@@ -512,6 +512,14 @@ def test_complex_input_is_rejected(name):
         spikeplug.create(name, **default_kwargs(name))(x)
 
 
+def test_spike_latency_lif_errors_name_the_caller():
+    """spike_latency_lif's seq_length errors name it, not the constant_current_lif encoder it builds on."""
+    with pytest.raises(spikeplug.ParameterError, match=r"^SpikeLatencyLIFEncoder: seq_length .*got 0"):
+        SpikeLatencyLIFEncoder(0)
+    with pytest.raises(spikeplug.ParameterError, match=r"^spike_latency_lif_encode: seq_length .*got 2.5"):
+        spike_latency_lif_encode(CURRENTS, 2.5)
+
+
 def test_encoder_input_must_be_a_tensor():
     """A non-tensor input is an error naming the argument."""
     with pytest.raises(spikeplug.InputShapeError, match="input_current must be a torch.Tensor, got list"):

@@ -32,7 +32,7 @@ import torch
 
 import spikeplug
 
-from spikeplug.encoding import as_input, check_values, given
+from spikeplug.encoding import as_input, check_values, given, sequence_length
 
 __all__ = ["spike_latency_encode", "spike_latency_lif_encode", "first_spikes", "CONSTANT_CURRENT_LIF"]
 
@@ -63,8 +63,10 @@ def spike_latency_lif_encode(
             [0., 0., 0., 0.],
             [0., 0., 0., 0.]])
     """
-    encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=seq_length, p=p, **overrides, **given(dt=dt))
-    return first_spikes(encoder(input_current), owner="spike_latency_lif_encode", checked=True)
+    owner = "spike_latency_lif_encode"
+    T = sequence_length(seq_length, owner)  # checked here, so that an error names this function
+    encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=T, p=p, **overrides, **given(dt=dt))
+    return first_spikes(encoder(input_current), owner=owner, checked=True)
 
 
 def first_spikes(x: torch.Tensor, *, owner: str, checked: bool = False) -> torch.Tensor:
