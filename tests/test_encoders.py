@@ -412,7 +412,8 @@ def test_positive_int_takes_numpy_integers(value):
 def test_positive_int_rejects_what_is_not_a_positive_integer(value):
     """A NumPy float (even 8.0), a NumPy bool or a non-positive NumPy integer is rejected like its
     Python counterpart, naming the argument and the value."""
-    with pytest.raises(spikeplug.ParameterError, match=rf"seq_length must be a positive int .*got {re.escape(repr(value))}"):
+    expected = rf"seq_length must be a positive int .*got {re.escape(repr(value))}"
+    with pytest.raises(spikeplug.ParameterError, match=expected):
         spikeplug.create("signed_poisson", seq_length=value)
 
 
@@ -427,7 +428,8 @@ def test_spike_probability_reads_numpy_scalars_as_python_numbers(dtype):
     prob = spike_probability(x, p, owner="E", name="x")
     assert torch.equal(prob, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
     q = types.SimpleNamespace(dt=0.001, f_max=dtype(50.0))
-    assert spike_probability(torch.tensor([20.0], dtype=torch.float64), q, owner="E", name="x").item() == pytest.approx(1.0)
+    edge = torch.tensor([20.0], dtype=torch.float64)  # 1 / (dt·f_max)
+    assert spike_probability(edge, q, owner="E", name="x").item() == pytest.approx(1.0)
 
 
 @pytest.mark.xfail(
@@ -446,7 +448,9 @@ def test_encoder_parameter_fields_take_numpy_floats():
     assert spikeplug.create("signed_poisson_step", f_max=np.float16(500.0))(-torch.ones(3)).shape == (3,)
     enc = spikeplug.create("population", out_features=np.int64(3), scale=np.float32(2.0))
     assert_close(enc(torch.tensor([0.0, 2.0])), population_encode(torch.tensor([0.0, 2.0]), 3, scale=2.0))
-    lif = spikeplug.create("spike_latency_lif", seq_length=np.int64(5), v_th=np.float32(1.0), tau_mem_inv=np.float32(100.0))
+    lif = spikeplug.create(
+        "spike_latency_lif", seq_length=np.int64(5), v_th=np.float32(1.0), tau_mem_inv=np.float32(100.0)
+    )
     assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
 
 
@@ -488,7 +492,8 @@ def test_parameters_beyond_the_input_dtype_are_errors(encode, message):
     "[0, 1e-297]". With float64 input the same values work."""
     with pytest.raises(spikeplug.ParameterError, match=message + r".*torch.float32"):
         encode(torch.tensor([0.0]))
-    assert torch.equal(population_encode(torch.tensor([0.0], dtype=torch.float64), 1, scale=1e300), torch.ones(1, 1).double())
+    zero = torch.tensor([0.0], dtype=torch.float64)
+    assert torch.equal(population_encode(zero, 1, scale=1e300), torch.ones(1, 1, dtype=torch.float64))
     assert poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300).sum() == 0
     with pytest.raises(spikeplug.ParameterError, match=r"dt·f_max = inf .*torch.float64.*pass a smaller value"):
         poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300, dt=1e300)
