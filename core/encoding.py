@@ -2,6 +2,25 @@
 
 Imported by the encoder packages' model code only (never by their ``plugin`` modules), so
 plugin registration stays cheap.
+
+The contract every encoder (``kind="encoder"``) keeps, and ``tests/test_encoder_fuzz.py``
+checks for every registered one, builtin or third party:
+
+* **Shape.** A factory argument ``seq_length`` makes a sequence encoder whose output is
+  time first, ``(seq_length, *x.shape)``; an ``out_features`` argument appends a
+  population axis, ``(*x.shape, out_features)``; otherwise the output has ``x``'s shape.
+  A 0-d input is one value (``(seq_length,)``, ``()``, ``(out_features,)``) unless the
+  input needs an axis (spike trains need time): then :class:`~spikeplug.InputShapeError`.
+  Size-0 dims give empty outputs.
+* **Dtype and device.** The input's floating dtype, float32 for bool and integer input
+  (:func:`as_input`); the input's device. On ``meta`` only values are missing: value
+  checks are skipped (:func:`has_values`), so shapes can be inferred there.
+* **Values.** Finite, in the encoder's documented range (spikes 0/1, signed spikes, graded
+  responses in [0, 1], ...). NaN and ±inf inputs are rejected, never encoded.
+* **Errors.** Bad arguments raise :class:`~spikeplug.ParameterError`, bad inputs
+  :class:`~spikeplug.InputValueError` or :class:`~spikeplug.InputShapeError`; each names
+  the argument and the offending value (or shape), and says what was expected. NumPy
+  scalars are taken wherever Python numbers are.
 """
 
 from __future__ import annotations
