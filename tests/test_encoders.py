@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import re
+import types
 
+import numpy as np
 import pytest
 import torch
 
 import spikeplug
-from spikeplug.encoding import RateParameters
+from spikeplug.encoding import RateParameters, positive_int, spike_probability
 from spikeplug.encoders_builtin.constant_current_lif import ConstantCurrentLIFEncoder, constant_current_lif_encode
 from spikeplug.encoders_builtin.poisson import PoissonEncoder, PoissonEncoderStep, poisson_encode, poisson_encode_step
 from spikeplug.encoders_builtin.population import PopulationEncoder, population_encode
@@ -27,6 +30,7 @@ from spikeplug.encoders_builtin.spike_latency import (
 from spikeplug.neurons_builtin.lif import LIFParameters
 
 from conftest import assert_close
+from encoder_contract import bare, default_kwargs, encoder_names, expected_shape
 
 CURRENTS = torch.tensor([2.0, 4.0, 8.0, 16.0])
 
@@ -138,18 +142,19 @@ def test_spike_latency_lif_one_spike_per_neuron():
 
 
 def test_spike_latency_encode_keeps_first_spike():
-    """spike_latency_encode zeroes everything after an element's first non-zero value; shape and dtype kept."""
+    """spike_latency_encode zeroes everything after an element's first non-zero value; shape and
+    floating dtype kept, bool spikes become float32."""
     x = torch.tensor([[0, 1, 0], [1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=torch.float64)
     expected = torch.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1]], dtype=torch.float64)
     out = spike_latency_encode(x)
     assert torch.equal(out, expected) and out.dtype == torch.float64
-    assert torch.equal(SpikeLatencyEncoder()(x.bool()), expected.bool())
+    assert torch.equal(SpikeLatencyEncoder()(x.bool()), expected.float())
     assert torch.equal(spike_latency_encode(torch.tensor([[0.0], [2.0], [3.0]])), torch.tensor([[0.0], [2.0], [0.0]]))
 
 
 def test_spike_latency_encode_rejects_negative_values():
     """Negative values have no first-spike meaning: the error names the argument, the value and the range."""
-    expected = r"input_spikes must be spikes or spike counts \(values >= 0\); got -1.0"
+    expected = r"input_spikes must be spikes or spike counts \(finite values >= 0\); got -1.0"
     with pytest.raises(spikeplug.InputValueError, match=expected):
         spike_latency_encode(torch.tensor([[0.0, -1.0]]))
     with pytest.raises(spikeplug.InputShapeError, match="time-first"):
@@ -183,6 +188,22 @@ def test_population_explicit_scale_hand_values():
 def test_population_output_shape(shape):
     """The population axis is appended last: (*S) -> (*S, out_features), no time dimension."""
     assert PopulationEncoder(8, scale=1.0)(torch.rand(shape)).shape == (*shape, 8)
+
+
+def test_population_of_an_empty_input_is_empty():
+    """An empty input has no maximum, but with scale=None its encoding is still defined: an
+    empty output of shape (*S, K) (it used to raise InputShapeError, unlike every other encoder)."""
+    y = population_encode(torch.empty(0, 5, dtype=torch.float64), 3)
+    assert y.shape == (0, 5, 3) and y.dtype == torch.float64
+    assert PopulationEncoder(3)(torch.empty(2, 0, dtype=torch.int64)).shape == (2, 0, 3)
+
+
+def test_population_errors_name_the_argument_of_the_caller():
+    """The module's errors name its forward argument x; the function's name input_values."""
+    with pytest.raises(spikeplug.InputValueError, match=r"PopulationEncoder: .* scale is x.max\(\), .*got 0.0"):
+        PopulationEncoder(3)(torch.zeros(4))
+    with pytest.raises(spikeplug.InputValueError, match=r"population_encode: .* scale is input_values.max\(\)"):
+        population_encode(torch.zeros(4), 3)
 
 
 def test_population_bad_arguments():
@@ -261,6 +282,88 @@ def test_sequence_encoders_shape_and_dtype(make):
     assert make(torch.zeros(2, 3, dtype=torch.int64)).dtype == torch.float32
 
 
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [(torch.bool, torch.float32), (torch.int64, torch.float32), (torch.float64, torch.float64)],
+    ids=["bool", "int64", "float64"],
+)
+def test_every_encoder_gives_the_floating_dtype(name, dtype, expected):
+    """Every registered encoder gives float32 for bool and integer input and keeps a floating
+    input's dtype (spike_latency used to keep int64 and bool)."""
+    kwargs = default_kwargs(name)
+    x = torch.ones(2, 3, dtype=dtype)  # a valid input for every encoder: rates, currents, spikes, values
+    y = spikeplug.create(name, **kwargs)(x)
+    assert y.dtype == expected and y.shape == expected_shape(name, kwargs, (2, 3)), (y.dtype, y.shape)
+
+
+@pytest.mark.parametrize("dtype", [torch.bool, torch.int64, torch.uint8], ids=str)
+def test_spike_latency_encode_gives_float32_for_integer_spikes(dtype):
+    """The functional spike_latency_encode, like the module, turns bool/integer spike trains into float32."""
+    x = torch.tensor([[0, 1], [1, 1]], dtype=dtype)
+    out = spike_latency_encode(x)
+    assert out.dtype == torch.float32 and torch.equal(out, torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
+
+
+#: encoders whose input has no meaning without a dimension (spike trains need a time axis)
+NEEDS_A_DIMENSION = {"spike_latency:spike_latency": "input_spikes must be time-first, shape \\(T, ...\\), got a 0-dim"}
+
+
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+def test_every_encoder_takes_a_0d_input_or_says_why_not(name):
+    """A 0-d input (one value) is encoded as a one-element input would be, in the contract's
+    shape ((T,) for sequence encoders, () for step encoders, (K,) for population); only an
+    encoder whose input must have a time axis raises InputShapeError. poisson_step and
+    signed_poisson_step used to crash inside torch.rand."""
+    kwargs = default_kwargs(name)
+    encoder = spikeplug.create(name, **kwargs)
+    x = torch.tensor(1.0)
+    if name in NEEDS_A_DIMENSION:
+        with pytest.raises(spikeplug.InputShapeError, match=NEEDS_A_DIMENSION[name]):
+            encoder(x)
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        y = encoder(x)
+        torch.manual_seed(0)
+        one = encoder(x.reshape(1))  # the same draws: a 1-element input is the 0-d one with a unit dim
+    assert y.shape == expected_shape(name, kwargs, ()), y.shape
+    assert torch.equal(y, one.reshape(y.shape))
+
+
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+@pytest.mark.parametrize(
+    ("dtype", "expected"), [(torch.float64, torch.float64), (torch.int64, torch.float32)], ids=["float64", "int64"]
+)
+def test_every_encoder_infers_shapes_on_the_meta_device(name, dtype, expected):
+    """Every encoder runs on a meta input (shapes without values) and gives the contract's shape,
+    floating dtype and the meta device: value checks are skipped there instead of calling
+    .item() (poisson and population used to fail with "Tensor.item() cannot be called on meta tensors")."""
+    kwargs = default_kwargs(name)
+    x = torch.empty(2, 3, dtype=dtype, device="meta")
+    y = spikeplug.create(name, **kwargs)(x)
+    assert (y.shape, y.dtype, y.device.type) == (expected_shape(name, kwargs, (2, 3)), expected, "meta")
+
+
+def test_meta_inputs_skip_only_value_checks():
+    """On meta, checks of values are skipped but checks of arguments and shapes still run."""
+    meta = torch.empty(4, device="meta")
+    assert population_encode(meta, 3, scale=2.0).shape == (4, 3)
+    with pytest.raises(spikeplug.InputShapeError, match="0-dim"):
+        spike_latency_encode(torch.empty((), device="meta"))
+    assert population_encode(torch.empty(0, device="meta"), 3).shape == (0, 3)
+    with pytest.raises(spikeplug.ParameterError, match="seq_length must be a positive int"):
+        poisson_encode(meta, 0)
+
+
+def test_step_encoders_0d_values():
+    """A 0-d rate at the top of the range spikes with its sign at every call, shape ()."""
+    assert torch.equal(poisson_encode_step(torch.tensor(1.0)), torch.tensor(1.0))
+    assert torch.equal(PoissonEncoderStep()(torch.tensor(0)), torch.tensor(0.0))
+    assert torch.equal(signed_poisson_encode_step(torch.tensor(-1.0)), torch.tensor(-1.0))
+    assert torch.equal(SignedPoissonEncoderStep()(torch.tensor(1.0, dtype=torch.float64)), torch.tensor(1.0).double())
+
+
 def test_poisson_rejects_rates_outside_range():
     """Rates whose probability dt·f_max·x leaves [0, 1] are errors naming x, the value and the valid range."""
     with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[0, 10\].*got -0.5 \(1 of 3 elements outside"):
@@ -284,13 +387,142 @@ def test_encoder_parameters_are_validated():
         SignedPoissonEncoder(3, f_max=-5.0)
     with pytest.raises(spikeplug.ParameterError, match=r"RateStepParameters.dt must be finite and > 0, got 0.0"):
         poisson_encode_step(torch.ones(1), dt=0.0)
-    with pytest.raises(spikeplug.ParameterError, match="generator must be a torch.Generator or None, got int"):
+    with pytest.raises(spikeplug.ParameterError, match=r"generator must be a torch.Generator or None, got 0 \(int\)"):
         PoissonEncoder(3, generator=0)
     with pytest.raises(spikeplug.ParameterError, match=r"LIFParameters.tau_mem_inv must be finite and > 0"):
         SpikeLatencyLIFEncoder(3, tau_mem_inv=-1.0)
     with pytest.raises(spikeplug.ParameterError, match="has no parameter 'tau_memm_inv'. Did you mean 'tau_mem_inv'"):
         ConstantCurrentLIFEncoder(3, tau_memm_inv=50.0)
     assert PoissonEncoder(3, p=RateParameters(f_max=50.0)).p.f_max == 50.0
+
+
+@pytest.mark.parametrize("value", [np.int64(8), np.int32(8), np.uint8(8), torch.tensor(8)], ids=repr)
+def test_positive_int_takes_numpy_integers(value):
+    """seq_length and out_features accept NumPy integers (and 0-d integer tensors) as they accept
+    an int, and store a Python int."""
+    n = positive_int(value, owner="E", name="seq_length", meaning="steps")
+    assert n == 8 and type(n) is int
+    enc = spikeplug.create("poisson", seq_length=value)
+    assert enc.seq_length == 8 and type(enc.seq_length) is int and enc(torch.zeros(2)).shape == (8, 2)
+    assert spikeplug.create("constant_current_lif", seq_length=value)(torch.zeros(2)).shape == (8, 2)
+    assert spikeplug.create("population", out_features=value, scale=1.0)(torch.zeros(2)).shape == (2, 8)
+
+
+@pytest.mark.parametrize("value", [np.float64(8.0), np.bool_(True), np.int64(0), np.int64(-3), 8.0, "8"], ids=repr)
+def test_positive_int_rejects_what_is_not_a_positive_integer(value):
+    """A NumPy float (even 8.0), a NumPy bool or a non-positive NumPy integer is rejected like its
+    Python counterpart, naming the argument and the value."""
+    expected = rf"seq_length must be a positive int .*got {re.escape(repr(value))}"
+    with pytest.raises(spikeplug.ParameterError, match=expected):
+        spikeplug.create("signed_poisson", seq_length=value)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_spike_probability_reads_numpy_scalars_as_python_numbers(dtype):
+    """dt·f_max from NumPy scalars is computed as from the Python numbers they hold: with
+    np.float16(50.0) NumPy's promotion kept float16 (0.05 became 0.050018) and rejected
+    x = 20 = 1/(dt·f_max). The parameters are a stand-in object, so the check does not
+    depend on which numbers the parameter validators accept."""
+    p = types.SimpleNamespace(dt=dtype(0.0009765625), f_max=dtype(64.0))  # dt·f_max = 1/16, exact in float16
+    x = torch.tensor([0.0, 8.0, 16.0], dtype=torch.float64)
+    prob = spike_probability(x, p, owner="E", name="x")
+    assert torch.equal(prob, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
+    q = types.SimpleNamespace(dt=0.001, f_max=dtype(50.0))
+    edge = torch.tensor([20.0], dtype=torch.float64)  # 1 / (dt·f_max)
+    assert spike_probability(edge, q, owner="E", name="x").item() == pytest.approx(1.0)
+
+
+@pytest.mark.xfail(
+    raises=spikeplug.ParameterError,
+    strict=True,
+    reason="needs core/params.py to accept NumPy floats in parameter fields (another branch); "
+    "remove this marker when that change is merged",
+)
+def test_encoder_parameter_fields_take_numpy_floats():
+    """f_max, dt and scale given as NumPy float32 work as the Python floats they hold."""
+    x = torch.linspace(0.0, 20.0, 5, dtype=torch.float64)
+    a = spikeplug.create("poisson", seq_length=np.int64(8), f_max=np.float32(50.0), dt=np.float32(0.001))
+    b = spikeplug.create("poisson", seq_length=8, f_max=50.0, dt=float(np.float32(0.001)))
+    assert torch.equal(a(x, generator=seeded(4)), b(x, generator=seeded(4)))
+    assert spikeplug.create("poisson_step", f_max=np.float32(500.0))(torch.ones(3)).shape == (3,)
+    assert spikeplug.create("signed_poisson_step", f_max=np.float16(500.0))(-torch.ones(3)).shape == (3,)
+    enc = spikeplug.create("population", out_features=np.int64(3), scale=np.float32(2.0))
+    assert_close(enc(torch.tensor([0.0, 2.0])), population_encode(torch.tensor([0.0, 2.0]), 3, scale=2.0))
+    lif = spikeplug.create(
+        "spike_latency_lif", seq_length=np.int64(5), v_th=np.float32(1.0), tau_mem_inv=np.float32(100.0)
+    )
+    assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")], ids=str)
+@pytest.mark.parametrize(
+    ("encode", "message"),
+    [
+        (lambda x: constant_current_lif_encode(x, 3), "input_current must be finite currents"),
+        (lambda x: SpikeLatencyLIFEncoder(3)(x), "input_current must be finite currents"),
+        (lambda x: population_encode(x, 3, scale=1.0), "input_values must be finite values"),
+        (lambda x: PopulationEncoder(3)(x), "PopulationEncoder: x must be finite values"),
+        (lambda x: spike_latency_encode(x.reshape(2, 1)), r"input_spikes must be spikes or spike counts \(finite"),
+    ],
+    ids=["constant_current_lif", "spike_latency_lif", "population_encode", "PopulationEncoder", "spike_latency"],
+)
+def test_non_finite_inputs_are_rejected(encode, message, bad):
+    """NaN and ±inf are errors naming the input and the value (found by fuzzing): the LIF encoders
+    gave no spike for NaN (and one, then none, for +inf), population gave NaN or 0 responses and
+    NaN centres for an infinite maximum, spike_latency passed +inf through as a spike count."""
+    x = torch.tensor([0.5, bad])
+    with pytest.raises(spikeplug.InputValueError, match=rf"{message}.*got {bad}"):
+        encode(x)
+
+
+@pytest.mark.parametrize(
+    ("encode", "message"),
+    [
+        (lambda x: population_encode(x, 3, scale=1e300), r"population_encode: scale=1e\+300 is beyond the range"),
+        (lambda x: PopulationEncoder(1, scale=1e300)(x), r"PopulationEncoder: scale=1e\+300 is beyond the range"),
+        (lambda x: poisson_encode(x, 2, f_max=1e300), r"dt·f_max = 1e\+297 \(dt=0.001, f_max=1e\+300\) is beyond"),
+        (lambda x: signed_poisson_encode_step(x, f_max=1e300), r"f_max=1e\+300\) is beyond the range"),
+    ],
+    ids=["population_encode", "PopulationEncoder", "poisson", "signed_poisson_step"],
+)
+def test_parameters_beyond_the_input_dtype_are_errors(encode, message):
+    """A scale or dt·f_max beyond float32's range, used with float32 input, is a ParameterError naming
+    it and the dtype (found by fuzzing): population raised torch's bare "value cannot be converted
+    to type float without overflow" (or gave NaN for one neuron), Poisson rejected x = 0 as out of
+    "[0, 1e-297]". With float64 input the same values work."""
+    with pytest.raises(spikeplug.ParameterError, match=message + r".*torch.float32"):
+        encode(torch.tensor([0.0]))
+    zero = torch.tensor([0.0], dtype=torch.float64)
+    assert torch.equal(population_encode(zero, 1, scale=1e300), torch.ones(1, 1, dtype=torch.float64))
+    assert poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300).sum() == 0
+    with pytest.raises(spikeplug.ParameterError, match=r"dt·f_max = inf .*torch.float64.*pass a smaller value"):
+        poisson_encode(torch.tensor([0.0], dtype=torch.float64), 2, f_max=1e300, dt=1e300)
+
+
+def test_rate_that_underflows_to_zero_never_fires():
+    """dt·f_max may underflow to 0 (dt = f_max = 1e-200): nothing fires and any finite rate >= 0 is
+    valid (the range message divided by zero: a bare ZeroDivisionError)."""
+    z = poisson_encode(torch.tensor([0.0, 5.0, 3e38]), 3, f_max=1e-200, dt=1e-200)
+    assert torch.equal(z, torch.zeros(3, 3))
+    with pytest.raises(spikeplug.InputValueError, match=r"x must be in \[0, inf\].*got -1.0"):
+        poisson_encode(torch.tensor([-1.0]), 3, f_max=1e-200, dt=1e-200)
+
+
+@pytest.mark.parametrize("name", encoder_names(), ids=bare)
+def test_complex_input_is_rejected(name):
+    """A complex input is an error naming the argument and dtype, not cast to real with only a
+    warning (which dropped the imaginary part)."""
+    x = torch.tensor([[0.5 + 1j, 0.25]])
+    with pytest.raises(spikeplug.InputValueError, match=r"must hold real numbers .*got a torch.complex64 tensor"):
+        spikeplug.create(name, **default_kwargs(name))(x)
+
+
+def test_spike_latency_lif_errors_name_the_caller():
+    """spike_latency_lif's seq_length errors name it, not the constant_current_lif encoder it builds on."""
+    with pytest.raises(spikeplug.ParameterError, match=r"^SpikeLatencyLIFEncoder: seq_length .*got 0"):
+        SpikeLatencyLIFEncoder(0)
+    with pytest.raises(spikeplug.ParameterError, match=r"^spike_latency_lif_encode: seq_length .*got 2.5"):
+        spike_latency_lif_encode(CURRENTS, 2.5)
 
 
 def test_encoder_input_must_be_a_tensor():

@@ -18,7 +18,9 @@ it takes LIF parameters: ``p=LIFParameters(...)`` and/or keyword overrides
 a current ``I`` spikes iff ``I > 1`` (``v`` tends to ``v_leak + I``).
 
 Differences from Norse, on purpose: spikes have the input's floating dtype (float32 for
-integer input; the reference always gives float32); the reset is written
+integer input; the reference always gives float32); a NaN or ±inf current raises
+:class:`spikeplug.InputValueError` (the reference silently never spikes for NaN, and for
++inf spikes once and then never, its voltage NaN after the reset); the reset is written
 ``(1 − z)·v_d + z·v_reset`` (the LIF step's form; the reference's ``v_d − z·(v_d − v_reset)``
 gives the same values up to rounding).
 """
@@ -32,7 +34,7 @@ import torch
 import spikeplug
 from spikeplug.model import floating_dtype
 
-from spikeplug.encoding import as_input, given, sequence_length
+from spikeplug.encoding import as_input, check_finite, given, sequence_length
 
 __all__ = ["constant_current_lif_encode", "lif_modules", "encode", "LIF"]
 
@@ -74,6 +76,7 @@ def encode(
     current held at 0; ``p`` are the model's parameters."""
     T = sequence_length(seq_length, owner)
     I = as_input(input_current, owner, "input_current")                     # (*S)
+    check_finite(I, owner=owner, name="input_current", meaning="currents")
     dtype = floating_dtype(I)
     zero = torch.zeros(I.shape, dtype=dtype, device=I.device)
     state = model.state(v=zero, i=zero)                                      # v starts at 0, as in the reference

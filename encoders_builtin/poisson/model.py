@@ -67,7 +67,7 @@ def encode(
     check_generator(generator, owner)
     x = as_input(x, owner, "x")
     prob = spike_probability(x, p, owner=owner, name="x")                   # (*S)
-    u = torch.rand(T, *x.shape, device=x.device, generator=generator)       # (T, *S), the reference's draw
+    u = torch.rand((T, *x.shape), device=x.device, generator=generator)     # (T, *S), the reference's draw
     return (u < prob).to(floating_dtype(x))
 
 
@@ -76,5 +76,5 @@ def encode_step(x: torch.Tensor, p: RateParameters, generator: torch.Generator |
     check_generator(generator, owner)
     x = as_input(x, owner, "x")
     prob = spike_probability(x, p, owner=owner, name="x")
-    u = torch.rand(*x.shape, device=x.device, generator=generator)
+    u = torch.rand(x.shape, device=x.device, generator=generator)           # (*S); a size, so 0-d works too
     return (u < prob).to(floating_dtype(x))

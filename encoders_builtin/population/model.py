@@ -9,8 +9,10 @@ For an input ``x`` of shape ``S`` and ``out_features = K``::
 
 The output has shape ``(*S, K)``: no time dimension, and graded values rather than spikes
 (feed it to a spiking layer, or to another encoder). ``scale=None`` takes ``input.max()``
-(of the whole input tensor, batch included) as the scale. As in the reference, distances
-are multiplied by ``scale`` and the centres start at 0 whatever the input's range.
+(of the whole input tensor, batch included) as the scale; an input without values (empty,
+or on the ``meta`` device) has no maximum and gives an output without values, of the
+right shape, dtype and device. As in the reference, distances are multiplied by ``scale``
+and the centres start at 0 whatever the input's range.
 
 Differences from Norse, on purpose:
 
@@ -19,6 +21,8 @@ Differences from Norse, on purpose:
 * with ``scale=None`` an input whose maximum is not > 0 (all centres would sit at 0 or
   below) raises :class:`spikeplug.InputValueError`; the reference returns a degenerate
   encoding;
+* NaN and ±inf values raise :class:`spikeplug.InputValueError`: NaN gave NaN responses
+  and an infinite maximum (``scale=None``) NaN centres;
 * integer input is encoded as float32; ``out_features`` must be a positive int.
 """
 
@@ -31,9 +35,9 @@ import attrs
 import torch
 
 import spikeplug
-from spikeplug import InputShapeError, InputValueError, ParameterError, param, positive
+from spikeplug import InputValueError, ParameterError, param, positive
 
-from spikeplug.encoding import as_input, positive_int
+from spikeplug.encoding import as_input, check_finite, check_fits, has_values, positive_int
 
 __all__ = ["PopulationParameters", "population_encode", "gaussian_rbf", "euclidean_distance"]
 
@@ -101,25 +105,28 @@ def encode(
     distance_function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     *,
     owner: str,
+    name: str = "input_values",
 ) -> torch.Tensor:
-    """:func:`population_encode` with a parameter object (``owner`` names the caller in errors)."""
+    """:func:`population_encode` with a parameter object (``owner`` names the caller and
+    ``name`` its input argument in errors)."""
     K = out_features_arg(out_features, owner)
     check_functions(kernel, distance_function, owner)
-    x = as_input(input_values, owner, "input_values")
+    x = as_input(input_values, owner, name)
+    check_finite(x, owner=owner, name=name)
     if p.scale is None:
-        if x.numel() == 0:
-            raise InputShapeError(
-                f"{owner}: input_values is empty, so scale=None (its maximum) is undefined; pass scale="
-            )
-        top = x.max().item()
-        if not top > 0:  # also catches NaN
-            raise InputValueError(
-                f"{owner}: with scale=None the scale is input_values.max(), which must be > 0 "
-                f"(the centres span [0, scale]); got {top!r}. Pass scale= explicitly"
-            )
-        scale = top
+        if not has_values(x):
+            scale = 1.0  # an empty or meta input has no maximum, and its output no values: only a shape
+        else:
+            top = x.max().item()
+            if not top > 0:  # also catches NaN
+                raise InputValueError(
+                    f"{owner}: with scale=None the scale is {name}.max(), which must be > 0 "
+                    f"(the centres span [0, scale]); got {top!r}. Pass scale= explicitly"
+                )
+            scale = top
     else:
         scale = float(p.scale)
+        check_fits(scale, x.dtype, owner=owner, what=f"scale={p.scale!r}")
     centres = torch.linspace(0.0, scale, K, dtype=x.dtype, device=x.device)   # (K,)
     xs = x.unsqueeze(-1).expand(*x.shape, K)                                   # (*S, K)
     cs = centres.expand(*x.shape, K)                                           # (*S, K)

@@ -41,7 +41,9 @@ class PopulationEncoder(nn.Module):
         self.distance_function = distance_function
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return encode(x, self.out_features, self.p, self.kernel, self.distance_function, owner=type(self).__name__)
+        return encode(
+            x, self.out_features, self.p, self.kernel, self.distance_function, owner=type(self).__name__, name="x"
+        )
 
     def extra_repr(self) -> str:
         return f"out_features={self.out_features}, p={self.p!r}"

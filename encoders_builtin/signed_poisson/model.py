@@ -72,5 +72,5 @@ def _signed_spikes(
     check_generator(generator, owner)
     x = as_input(x, owner, "x")
     prob = spike_probability(x, p, owner=owner, name="x", signed=True)    # (*S), from |x|
-    u = torch.rand(*lead, *x.shape, device=x.device, generator=generator)  # (*lead, *S), on x's device
+    u = torch.rand((*lead, *x.shape), device=x.device, generator=generator)  # (*lead, *S), on x's device
     return torch.sign(x).to(floating_dtype(x)) * (u < prob)

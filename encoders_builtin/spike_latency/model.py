@@ -16,10 +16,12 @@ taken from the registry, with its LIF parameters) followed by ``spike_latency_en
 the neuron keeps integrating and resetting, only its later spikes are dropped. Larger
 currents spike earlier; a current that never reaches threshold gives no spike.
 
-Differences from Norse, on purpose: negative (or NaN) values in the input of
+Differences from Norse, on purpose: negative, NaN or infinite values in the input of
 ``spike_latency_encode`` raise :class:`spikeplug.InputValueError` (the running mask is
-meaningless for them); ``spike_latency_lif_encode`` accepts integer currents (the
-reference fails on them) and gives spikes in the input's floating dtype.
+meaningless for them); both encoders give the input's floating dtype (float32 for bool or
+integer input, like every other encoder; the reference keeps ``spike_latency_encode``'s
+input dtype); ``spike_latency_lif_encode`` accepts integer currents (the reference fails
+on them).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import torch
 
 import spikeplug
 
-from spikeplug.encoding import check_values, given
+from spikeplug.encoding import as_input, check_values, given, sequence_length
 
 __all__ = ["spike_latency_encode", "spike_latency_lif_encode", "first_spikes", "CONSTANT_CURRENT_LIF"]
 
@@ -38,7 +40,8 @@ CONSTANT_CURRENT_LIF = "constant_current_lif:constant_current_lif"
 
 
 def spike_latency_encode(input_spikes: torch.Tensor) -> torch.Tensor:
-    """Keep only the first spike of every element of ``input_spikes`` ``(T, ...)``; same shape and dtype.
+    """Keep only the first spike of every element of ``input_spikes`` ``(T, ...)``; same shape,
+    the input's floating dtype (float32 for bool or integer spikes).
 
     >>> spike_latency_encode(torch.tensor([[0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]))
     tensor([[0., 1.],
@@ -60,24 +63,26 @@ def spike_latency_lif_encode(
             [0., 0., 0., 0.],
             [0., 0., 0., 0.]])
     """
-    encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=seq_length, p=p, **overrides, **given(dt=dt))
-    return first_spikes(encoder(input_current), owner="spike_latency_lif_encode", checked=True)
+    owner = "spike_latency_lif_encode"
+    T = sequence_length(seq_length, owner)  # checked here, so that an error names this function
+    encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=T, p=p, **overrides, **given(dt=dt))
+    return first_spikes(encoder(input_current), owner=owner, checked=True)
 
 
 def first_spikes(x: torch.Tensor, *, owner: str, checked: bool = False) -> torch.Tensor:
-    """The first non-zero value of every element along dim 0, zeros elsewhere.
+    """The first non-zero value of every element along dim 0, zeros elsewhere, in the
+    input's floating dtype.
 
     ``checked=True`` skips the input checks (for spike trains made by an encoder).
     """
     if not checked:
-        if not isinstance(x, torch.Tensor):
-            raise spikeplug.InputShapeError(f"{owner}: input_spikes must be a torch.Tensor, got {type(x).__name__}")
+        x = as_input(x, owner, "input_spikes")                       # bool/int -> float32, as every encoder
         if x.dim() == 0:
             raise spikeplug.InputShapeError(
                 f"{owner}: input_spikes must be time-first, shape (T, ...), got a 0-dim tensor"
             )
-        if x.dtype != torch.bool:
-            check_values(x, x >= 0, owner=owner, name="input_spikes", expected="spikes or spike counts (values >= 0)")
+        ok = torch.isfinite(x) & (x >= 0)
+        check_values(x, ok, owner=owner, name="input_spikes", expected="spikes or spike counts (finite values >= 0)")
     fired = x != 0                                                    # (T, ...)
     before = torch.cumsum(fired, dim=0) > fired                       # an earlier step already fired
     return x.masked_fill(before, 0)

@@ -9,7 +9,7 @@ from torch import nn
 
 import spikeplug
 
-from spikeplug.encoding import given
+from spikeplug.encoding import given, sequence_length
 from .model import CONSTANT_CURRENT_LIF, first_spikes
 
 __all__ = ["SpikeLatencyEncoder", "SpikeLatencyLIFEncoder"]
@@ -44,7 +44,8 @@ class SpikeLatencyLIFEncoder(nn.Module):
 
     def __init__(self, seq_length: int, p: Any = None, dt: float | None = None, **overrides: Any):
         super().__init__()
-        self.encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=seq_length, p=p, **overrides, **given(dt=dt))
+        T = sequence_length(seq_length, type(self).__name__)  # checked here, so that an error names this class
+        self.encoder = spikeplug.create(CONSTANT_CURRENT_LIF, seq_length=T, p=p, **overrides, **given(dt=dt))
 
     @property
     def seq_length(self) -> int:
