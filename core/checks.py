@@ -42,9 +42,13 @@ def flag(value: Any, *, name: str, owner: str = "") -> bool:
 
 
 def positive_int(value: Any, *, name: str, owner: str = "", meaning: str = "") -> int:
-    """``value`` as a positive ``int`` (Python or numpy integers), or a
-    :class:`ParameterError` naming ``name``, the value and what was expected."""
-    if not isinstance(value, bool) and not isinstance(value, torch.Tensor):
+    """``value`` as a positive ``int``, or a :class:`ParameterError` naming ``name``, the
+    value and what was expected.
+
+    Anything that is an integer by ``operator.index`` passes: ``int``, NumPy integers
+    (``np.int64(8)``), 0-d integer tensors. ``bool`` (and ``np.bool_``), floats (even ``8.0``)
+    and strings are refused."""
+    if not isinstance(value, bool):
         try:
             n = operator.index(value)
         except TypeError:

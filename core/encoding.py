@@ -25,12 +25,12 @@ checks for every registered one, builtin or third party:
 
 from __future__ import annotations
 
-import operator
 import sys
 from typing import Any
 
 import torch
 
+from .checks import positive_int
 from .errors import InputShapeError, InputValueError, ParameterError
 from .params import Parameters, build_parameters, param, parameters, positive
 
@@ -77,22 +77,6 @@ def plain_number(value: Any) -> Any:
     NumPy is not a dependency: without it imported, no value can be a NumPy scalar."""
     np = sys.modules.get("numpy")
     return value.item() if np is not None and isinstance(value, np.generic) else value
-
-
-def positive_int(value: Any, *, owner: str, name: str, meaning: str) -> int:
-    """``value`` as a positive Python ``int``, or a :class:`ParameterError` naming ``name``.
-
-    Anything that is an integer by ``operator.index`` passes: ``int``, NumPy integers
-    (``np.int64(8)``), 0-d integer tensors. ``bool`` (and ``np.bool_``), floats (even ``8.0``)
-    and strings are rejected."""
-    if not isinstance(value, bool):
-        try:
-            n = operator.index(value)
-        except TypeError:
-            n = None
-        if n is not None and n > 0:
-            return n
-    raise ParameterError(f"{owner}: {name} must be a positive int ({meaning}), got {value!r}")
 
 
 def sequence_length(value: Any, owner: str) -> int:

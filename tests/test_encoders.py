@@ -432,12 +432,6 @@ def test_spike_probability_reads_numpy_scalars_as_python_numbers(dtype):
     assert spike_probability(edge, q, owner="E", name="x").item() == pytest.approx(1.0)
 
 
-@pytest.mark.xfail(
-    raises=spikeplug.ParameterError,
-    strict=True,
-    reason="needs core/params.py to accept NumPy floats in parameter fields (another branch); "
-    "remove this marker when that change is merged",
-)
 def test_encoder_parameter_fields_take_numpy_floats():
     """f_max, dt and scale given as NumPy float32 work as the Python floats they hold."""
     x = torch.linspace(0.0, 20.0, 5, dtype=torch.float64)
