@@ -58,6 +58,7 @@ __all__ = [
     "GeneratedKernel",
     "generated_kernel",
     "check_generated",
+    "verify",
     "cache_dir",
     "MIN_STEPS",
     "MIN_WORK",
@@ -650,3 +651,19 @@ def generated_kernel(model: Any) -> GeneratedKernel:
             kernel = GeneratedKernel(model)
             _kernels[key] = kernel
     return kernel
+
+
+def verify(model: Any, inputs: torch.Tensor, state: Any, p: Any, *, detach_reset: bool = False) -> str:
+    """Build (or reuse) the generated kernels for this run and compare them with the eager
+    loop on ``inputs`` (see :func:`check_generated`): ``""`` when they agree, else why not,
+    starting with ``"cannot generate:"`` when no kernel can be made for it."""
+    why = numba_unavailable()
+    if why is not None:
+        return f"cannot generate: {why}"
+    structure = _structure(model, p, inputs.dtype, detach_reset)
+    if isinstance(structure, str):
+        return f"cannot generate: {structure}"
+    compiled = generated_kernel(model)._get(structure, p)
+    if isinstance(compiled, str):
+        return f"cannot generate: {compiled}"
+    return check_generated(model, compiled, inputs, state, p, detach_reset=detach_reset)

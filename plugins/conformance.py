@@ -88,6 +88,7 @@ from __future__ import annotations
 import copy
 import math
 import pickle
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -96,9 +97,9 @@ import attrs
 import torch
 from torch import nn
 
-from spikeplug.errors import ParameterError, SpikeplugError
+from spikeplug.errors import ParameterError, SpikeplugError, StabilityWarning
 from spikeplug.model import stack_states
-from spikeplug.modules import FORMS, ModuleSet
+from spikeplug.modules import FORMS, ModuleSet, parameters_without_gradient
 
 from .registry import Registry, get_registry
 from .specs import resolve_reference
@@ -1111,6 +1112,68 @@ def check_compile(
     return Report(s.label, tuple(passed))
 
 
+def check_generated(
+    model: str | ModuleSet,
+    *,
+    forms: Iterable[str] | None = None,
+    **options: Any,
+) -> Report:
+    """The generated fused backend (:mod:`spikeplug.generated`) of the layer equals the eager
+    step loop: spikes identical, final states within 1e-6 and the gradients of the input,
+    the initial state and every tensor parameter within 1e-4 (relative; see
+    :func:`spikeplug.generated.check_generated`). Runs in float64 with every builtin
+    surrogate method, with per-neuron parameters and with ``detach_reset=True``, and in
+    float32 with the defaults. Where no kernel can be generated (an operation the generator
+    does not fuse, no numba) or the kernel diverges (sensitive dynamics), the check reports
+    it, with the measured divergence, as not applicable: ``backend="auto"`` then runs eager."""
+    from spikeplug.generated import verify
+    from spikeplug.surrogates import BUILTIN_SURROGATES
+
+    from .fused_check import SURROGATE_ALPHAS, _parameters
+
+    s = _resolve(model, **options)
+    check, form, passed, skipped = "generated", "layer", [], []
+    if (forms is not None and form not in forms) or form not in s.forms:
+        return Report(s.label, (), (f"{check}: the model has no 'layer' form to fuse",))
+    cases: list[tuple[torch.dtype, dict[str, Any], str, bool]] = []
+    methods = [m.name for m in BUILTIN_SURROGATES] if s.spiking else [None]
+    for method in methods:
+        extra = {} if method is None else {"method": method, "alpha": SURROGATE_ALPHAS[method]}
+        cases.append((torch.float64, extra, f"method={method!r}" if method else "defaults", False))
+    base = s.gradient_overrides()
+    cases.append((torch.float64, {**base, "per_neuron": True}, "per-neuron learnable parameters", False))
+    if s.spiking:
+        cases.append((torch.float64, base, "detach_reset=True", True))
+    cases.append((torch.float32, base, "float32", False))
+    with _isolated_rng(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        for dtype, kwargs, label, detach in cases:
+            kwargs = dict(kwargs)
+            if kwargs.pop("per_neuron", False):
+                layer = s.create(check, form, **kwargs)
+                p = layer.p
+                fields = {f.name: getattr(p, f.name) for f in attrs.fields(type(p))}
+                numeric = [n for n, v in fields.items() if n != "alpha" and isinstance(v, float)]
+                trainable = [n for n in numeric if n not in parameters_without_gradient(type(layer).model, p, tuple(numeric))]
+                overrides, learnable = _parameters("learnable per-neuron", fields, numeric, (4, 3), _generator(3), trainable)
+                kwargs.update(overrides, learnable=learnable)
+            scale = _active_scale(s, check, form)
+            with s.guard(check, form, f"creating the layer ({label})"):
+                layer = s.create(check, form, detach_reset=detach, **kwargs).to(dtype)
+            xs = _inputs(form, (4, 3), scale, dtype=dtype)
+            with s.guard(check, form, f"the generated backend ({label})"):
+                why = verify(type(layer).model, xs, layer.initial_state(xs), layer.p, detach_reset=detach)
+            if why.startswith("cannot generate"):
+                skipped.append(f"{check} ({form}): {why}")
+                break
+            if why:
+                skipped.append(f"{check} ({form}, {label}, {str(dtype).replace('torch.', '')}): diverges from eager, "
+                               f"so backend='auto' runs eager for it: {why}")
+                continue
+            passed.append(f"{check} ({form}): equals eager ({label}, {str(dtype).replace('torch.', '')})")
+    return Report(s.label, tuple(passed), tuple(skipped))
+
+
 CHECKS: dict[str, Callable[..., Report]] = {
     "shapes": check_shapes,
     "dtypes": check_dtypes,
@@ -1121,6 +1184,7 @@ CHECKS: dict[str, Callable[..., Report]] = {
     "determinism": check_determinism,
     "parameter_validation": check_parameter_validation,
     "serialization": check_serialization,
+    "generated": check_generated,
 }
 """The checks :func:`check_neuron_model` runs, in order (``compile`` is separate: slow)."""
 
