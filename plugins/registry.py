@@ -191,6 +191,8 @@ class Registry:
     _entries: dict[str, Entry] = attrs.field(init=False, factory=dict)
     _by_name: dict[str, list[str]] = attrs.field(init=False, factory=dict)
     _records: dict[str, PluginRecord] = attrs.field(init=False, factory=dict)
+    # method name -> Surrogate, for the threshold of every step; emptied whenever an entry changes
+    _surrogates: dict[str, Surrogate] = attrs.field(init=False, factory=dict)
     _shared: dict[str, list[str]] = attrs.field(init=False, factory=dict)  # entry-point name -> qualified plugin names
     _state: str = attrs.field(init=False, default="new")
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, eq=False, repr=False)
@@ -371,6 +373,7 @@ class Registry:
             raise DuplicateNameError(f"{qname!r} is already registered; give the second model another name")
         parse_name(qname)
         self._entries[qname] = entry
+        self._surrogates.clear()
         self._by_name.setdefault(entry.name, []).append(qname)
         record.models.append(qname)
         return entry
@@ -430,6 +433,7 @@ class Registry:
 
     def _remove(self, qname: str) -> None:
         entry = self._entries.pop(qname)
+        self._surrogates.clear()
         self._by_name[entry.name].remove(qname)
         if not self._by_name[entry.name]:
             del self._by_name[entry.name]
@@ -506,8 +510,13 @@ class Registry:
         return self._resolve(name, kinds=None if kind is None else (kind,))
 
     def surrogate(self, method: str) -> Surrogate:
-        """The surrogate method ``method`` (used by :func:`spikeplug.threshold`)."""
-        return self._resolve(method, kinds=("surrogate",)).spec
+        """The surrogate method ``method`` (used by :func:`spikeplug.threshold` at every step,
+        so resolved names are remembered until the registry changes)."""
+        found = self._surrogates.get(method)
+        if found is None:
+            found = self._resolve(method, kinds=("surrogate",)).spec
+            self._surrogates[method] = found
+        return found
 
     def factory(self, name: str) -> Any:
         """The factory of model ``name``, imported if it was a lazy reference."""
