@@ -338,10 +338,7 @@ class _RecurrentModule(NeuronModule):
         return x
 
     def _recurrent_step(self, x: torch.Tensor, state: Any, p: Any, w_rec: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        m = self.model
-        i = m.recurrent_input(x, state[0], self.input_weights, w_rec)
-        z, ff = m.step(i, m.from_recurrent(state), p, detach_reset=self.detach_reset)
-        return z, m.to_recurrent(z, ff)
+        return self.model.recurrent_step(x, state, p, self.input_weights, w_rec, detach_reset=self.detach_reset)
 
     def _initial(self, batch_shape: tuple[int, ...], x: torch.Tensor) -> Any:
         shape = (*batch_shape, self.hidden_size)
