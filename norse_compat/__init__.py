@@ -51,7 +51,9 @@ def resolve(name: str, where: str = __name__) -> Any:
         modules = spikeplug.registry.factory(f"{family}:{family}")
         if attribute in ("parameters", "state", "recurrent_state"):
             return getattr(modules.model, attribute)
-        return getattr(modules, attribute)
+        from ._forms import norse_form
+
+        return norse_form(getattr(modules, attribute))
     if name in OBJECT_NAMES:
         module, _, attr = OBJECT_NAMES[name].partition(":")
         return getattr(importlib.import_module(module), attr)

@@ -103,15 +103,18 @@ def _zero_state(m: spikeplug.NeuronModel, x: torch.Tensor, state_type: type) -> 
     return state_type(*([zero] * len(state_type._fields)))
 
 
-def feed_forward_step(family: str, name: str) -> Callable[..., Any]:
+def feed_forward_step(family: str, name: str, *, zero_state: bool = False) -> Callable[..., Any]:
     """Norse's ``<family>_feed_forward_step(input_tensor, state, p, dt)``: one step of the
-    model. ``state=None`` starts from zeros (Norse's default for LIF-Ex and AdEx)."""
+    model. With ``zero_state`` (Norse's LIF-Ex and AdEx steps) the state may be left out and
+    starts at zeros; elsewhere it is required, as in Norse."""
     m = _Lazy(family)
 
     def step(input_tensor: torch.Tensor, state: Any = None, p: Any = None, dt: float | None = None) -> tuple[Any, Any]:
         model_ = m()
         layout, x = input_tensor.layout, _dense(input_tensor)
         if state is None:
+            if not zero_state:
+                raise TypeError(f"{name}() missing required argument 'state' (a {model_.state.__name__})")
             state = _zero_state(model_, x, model_.state)
         out, new_state = model_.step(x, state, parameters_for(model_, p, dt))
         return _in_layout(out, layout), new_state
@@ -121,7 +124,8 @@ def feed_forward_step(family: str, name: str) -> Callable[..., Any]:
         f"``(output, new_state)``. ``p=None``: the defaults; ``dt=None``: ``p.dt``. See "
         f":mod:`spikeplug.norse` and ``docs/norse.md``."
     )
-    return _named(step, name, doc, [_arg("input_tensor"), _arg("state", None), _arg("p", None), _arg("dt", None)])
+    state_arg = _arg("state", None) if zero_state else _arg("state")
+    return _named(step, name, doc, [_arg("input_tensor"), state_arg, _arg("p", None), _arg("dt", None)])
 
 
 def recurrent_step(family: str, name: str, *, coupling: bool = False) -> Callable[..., Any]:
@@ -194,10 +198,12 @@ def linear_step(family: str, name: str) -> Callable[..., Any]:
 
 
 def integral(step: Callable[..., Any], name: str) -> Callable[..., Any]:
-    """Norse's ``<family>_feed_forward_integral(input_tensor, state, p, dt)``: ``step`` at
-    every time step of a time-first input; ``(outputs (T, ...), final_state)``."""
+    """``step`` at every time step of a time-first input, Norse's integrals
+    (``lif_feed_forward_integral(input_tensor, state, p, dt)``, and for a recurrent step
+    ``(input_tensor, state, input_weights, recurrent_weights, p, dt)``): the step's other
+    arguments are passed on; returns ``(outputs (T, ...), final_state)``."""
 
-    def run(input_tensor: torch.Tensor, state: Any = None, p: Any = None, dt: float | None = None) -> tuple[Any, Any]:
+    def run(input_tensor: torch.Tensor, state: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         if not isinstance(input_tensor, torch.Tensor) or input_tensor.dim() < 1 or input_tensor.shape[0] == 0:
             raise spikeplug.InputShapeError(
                 f"{name}: input_tensor must be time-first (T, ...) with at least one step, got "
@@ -206,12 +212,13 @@ def integral(step: Callable[..., Any], name: str) -> Callable[..., Any]:
         layout = input_tensor.layout
         outputs = []
         for x_t in _dense(input_tensor).unbind(0):      # unbind, not x[t]: keeps the backward linear in T
-            out, state = step(x_t, state, p, dt)
+            out, state = step(x_t, state, *args, **kwargs)
             outputs.append(out)
         return _in_layout(torch.stack(outputs), layout), state
 
     doc = f"{step.__name__} at every step of a time-first input (Norse's integral): ``(outputs, final_state)``."
-    return _named(run, name, doc, [_arg("input_tensor"), _arg("state", None), _arg("p", None), _arg("dt", None)])
+    params = list(inspect.signature(step).parameters.values())
+    return _named(run, name, doc, params)
 
 
 def current_encoder(family: str, name: str, *, adaptation: bool = False) -> Callable[..., Any]:

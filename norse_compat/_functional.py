@@ -23,6 +23,8 @@ lif_feed_forward_step = feed_forward_step("lif", "lif_feed_forward_step")
 lif_step = recurrent_step("lif", "lif_step")
 lif_feed_forward_integral = integral(lif_feed_forward_step, "lif_feed_forward_integral")
 lif_current_encoder = current_encoder("lif", "lif_current_encoder")
+# Norse's returns only the last step's spikes; this returns all of them, as the other integrals
+lif_step_integral = integral(lif_step, "lif_step_integral")
 # Norse's sparse variants: every adapter keeps a sparse COO input's layout in its output
 lif_feed_forward_step_sparse = feed_forward_step("lif", "lif_feed_forward_step_sparse")
 lif_step_sparse = recurrent_step("lif", "lif_step_sparse")
@@ -35,11 +37,11 @@ lif_box_feed_forward_step = feed_forward_step("lif_box", "lif_box_feed_forward_s
 iaf_feed_forward_step = feed_forward_step("iaf", "iaf_feed_forward_step")
 iaf_step = recurrent_step("iaf", "iaf_step")
 
-lif_ex_feed_forward_step = feed_forward_step("lif_ex", "lif_ex_feed_forward_step")
+lif_ex_feed_forward_step = feed_forward_step("lif_ex", "lif_ex_feed_forward_step", zero_state=True)
 lif_ex_step = recurrent_step("lif_ex", "lif_ex_step")
 lif_ex_current_encoder = current_encoder("lif_ex", "lif_ex_current_encoder")
 
-lif_adex_feed_forward_step = feed_forward_step("lif_adex", "lif_adex_feed_forward_step")
+lif_adex_feed_forward_step = feed_forward_step("lif_adex", "lif_adex_feed_forward_step", zero_state=True)
 lif_adex_step = recurrent_step("lif_adex", "lif_adex_step")
 lif_adex_current_encoder = current_encoder("lif_adex", "lif_adex_current_encoder", adaptation=True)
 

@@ -66,7 +66,11 @@ def create_izhikevich_spiking_behavior(
     ``u_rest`` is scaled by ``b``), also stored in ``p.v_init``/``p.u_init`` so that
     spikeplug's modules start there."""
     u0 = torch.tensor(u_rest) * b                           # float32, as Norse computes it
-    p = model("izhikevich").parameters(a=a, b=b, c=c, d=d, tau_inv=tau_inv, v_init=float(v_rest), u_init=u0.item())
+    # p.u_init to 10 decimals: b·u_rest in binary is an ulp off the decimal preset values (0.26·−62)
+    a, b, c, d, tau_inv = (float(value) for value in (a, b, c, d, tau_inv))  # floats, as the presets hold
+    p = model("izhikevich").parameters(
+        a=a, b=b, c=c, d=d, tau_inv=tau_inv, v_init=float(v_rest), u_init=round(float(u_rest) * b, 10)
+    )
     return _behavior_type()(p, model("izhikevich").state(torch.tensor(float(v_rest)), u0))
 
 
@@ -93,7 +97,9 @@ def parameters_of(spiking_method: Any) -> Any:
 def _form(form: str, sized: bool) -> type:
     """Norse's module ``form`` taking ``spiking_method``: a subclass of spikeplug's that
     converts it to parameters and changes nothing else."""
-    base = getattr(_modules(), form)
+    from ._forms import norse_form
+
+    base = norse_form(getattr(_modules(), form))
 
     if sized:
 

@@ -72,7 +72,9 @@ def _lif_mc_recurrent(form: str) -> type:
     """Norse's ``LIFMCRecurrentCell(input_size, hidden_size, p=LIFParameters(),
     g_coupling=None, ...)``: spikeplug's form, with LIF parameters widened to the MC
     parameters and ``g_coupling`` as the field of that name."""
-    base = getattr(spikeplug.registry.factory("lif_mc:lif_mc"), form)
+    from ._forms import norse_form
+
+    base = norse_form(getattr(spikeplug.registry.factory("lif_mc:lif_mc"), form))
 
     def __init__(
         self: Any, input_size: int, hidden_size: int, p: Any = None, g_coupling: torch.Tensor | None = None,

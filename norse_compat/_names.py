@@ -49,7 +49,7 @@ _family("lif_refrac", {"parameters": "LIFRefracParameters", "state": "LIFRefracF
 
 _F = "spikeplug.norse._functional"
 _STEPS = (
-    "lif_feed_forward_step lif_step lif_feed_forward_integral lif_current_encoder lif_feed_forward_step_sparse "
+    "lif_feed_forward_step lif_step lif_feed_forward_integral lif_step_integral lif_current_encoder lif_feed_forward_step_sparse "
     "lif_step_sparse li_feed_forward_step li_step lif_box_feed_forward_step iaf_feed_forward_step iaf_step "
     "lif_ex_feed_forward_step lif_ex_step lif_ex_current_encoder lif_adex_feed_forward_step lif_adex_step "
     "lif_adex_current_encoder lsnn_feed_forward_step lsnn_step lif_refrac_feed_forward_step lif_refrac_step "
@@ -134,7 +134,7 @@ _ENCODE_F = _names(
 
 SUBMODULES: dict[str, tuple[str, ...]] = {
     "functional.lif": (*_LIF, *_names("lif_step lif_feed_forward_step lif_feed_forward_integral lif_current_encoder "
-                                      "lif_step_sparse lif_feed_forward_step_sparse")),
+                                      "lif_step_sparse lif_feed_forward_step_sparse lif_step_integral")),
     "functional.leaky_integrator": (*_LI, "li_step", "li_feed_forward_step"),
     "functional.lif_box": (*_LIF_BOX, "lif_box_feed_forward_step"),
     "functional.iaf": (*_IAF, "iaf_step", "iaf_feed_forward_step"),
@@ -217,7 +217,6 @@ NOT_PROVIDED: dict[str, str] = {
     "lif_mc_feed_forward_step": "spikeplug's multicompartment model couples after the LIF step, as Norse's "
                                 "recurrent lif_mc_step; Norse's feed-forward variant couples before it and has no "
                                 "counterpart. Use lif_mc_step with zero weights",
-    "lif_step_integral": "Norse's returns only the last step's spikes (a bug); use lift(lif_step) or LIFRecurrent",
     "ada_lif_step": f"{_OUT_OF_SCOPE}: the adaptive-threshold variant of LSNN; use lsnn_step",
     **{name: f"{_OUT_OF_SCOPE}: adjoint (EventProp-style) gradients; spikeplug differentiates the step with "
              "autograd (method= picks the surrogate)"
