@@ -103,7 +103,8 @@ def _install() -> dict[str, NorseNamespace]:
             child = NorseNamespace(
                 f"{__name__}.{sub}", names, f"Norse's ``norse.torch.{sub}`` on spikeplug (see :mod:`spikeplug.norse`)."
             )
-            setattr(ns, sub.partition(".")[2], child)
+            if sub.partition(".")[2] not in flat:     # functional.lift: the function keeps the name
+                setattr(ns, sub.partition(".")[2], child)
             made[child.__name__] = child
         made[ns.__name__] = ns
     for full, ns in made.items():
