@@ -87,7 +87,8 @@ class SequentialState(nn.Sequential):
     def __init__(self, *modules: nn.Module, return_hidden: bool = False):
         super().__init__(*modules)
         self.return_hidden = flag(return_hidden, name="return_hidden", owner="SequentialState")
-        self._state_hooks: list[Any] = []
+        #: handles of the hooks of :meth:`register_forward_state_hooks` (Norse's attribute name)
+        self.forward_state_hooks: list[Any] = []
 
     @property
     def stateful_layers(self) -> list[bool]:
@@ -119,12 +120,12 @@ class SequentialState(nn.Sequential):
 
     def register_forward_state_hooks(self, hook: Hook) -> None:
         """Call ``hook(module, (x, state), (output, new_state))`` after every stateful child."""
-        if self._state_hooks:
+        if self.forward_state_hooks:
             raise ValueError("forward state hooks are already registered; call remove_forward_state_hooks() first")
-        self._state_hooks = [m.register_forward_hook(hook) for m in self if is_stateful(m)]
+        self.forward_state_hooks = [m.register_forward_hook(hook) for m in self if is_stateful(m)]
 
     def remove_forward_state_hooks(self) -> None:
         """Remove the hooks registered by :meth:`register_forward_state_hooks`."""
-        for handle in self._state_hooks:
+        for handle in self.forward_state_hooks:
             handle.remove()
-        self._state_hooks = []
+        self.forward_state_hooks = []

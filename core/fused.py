@@ -317,6 +317,8 @@ class AffineKernel:
 
     def supports(self, inputs: torch.Tensor, state: Any, p: Any, *, detach_reset: bool = False) -> str | None:
         """``None`` when the kernel can run these inputs, else a short reason."""
+        if inputs.layout != torch.strided:      # the kernel reads the values as one dense (T, N) block
+            return f"runs dense (strided) inputs only, got a {inputs.layout} input"
         if inputs.device.type != "cpu":
             return f"runs on the CPU only, got {inputs.device.type} tensors"
         if inputs.dtype not in DTYPES:

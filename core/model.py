@@ -108,6 +108,25 @@ class NeuronModel:
         """The feed-forward part of a recurrent state."""
         return self.state._make(state[1:])
 
+    def recurrent_step(
+        self,
+        x: torch.Tensor,
+        state: Any,
+        p: Any,
+        input_weights: torch.Tensor,
+        recurrent_weights: torch.Tensor,
+        *,
+        detach_reset: bool | None = None,
+    ) -> tuple[torch.Tensor, Any]:
+        """One step of a recurrently connected population: ``step`` on
+        ``recurrent_input(x, state.z, W_in, W_rec)``; ``state`` is a ``recurrent_state``.
+        ``detach_reset`` defaults to :attr:`recurrent_detach_reset`. The recurrent modules
+        and any functional recurrent step (e.g. :mod:`spikeplug.norse`'s) call this."""
+        i = self.recurrent_input(x, state[0], input_weights, recurrent_weights)
+        detach = self.recurrent_detach_reset if detach_reset is None else detach_reset
+        z, ff = self.step(i, self.from_recurrent(state), p, detach_reset=detach)
+        return z, self.to_recurrent(z, ff)
+
 
 @runtime_checkable
 class Encoder(Protocol):

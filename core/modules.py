@@ -29,6 +29,11 @@ recurrent          ``(T, *B, input_size)``          ``(z (T, *B, hidden), final_
   (``LIFCell(tau_mem_inv=50.0, dt=1e-4)``), or both. Tensor-valued fields are registered
   as buffers, so ``.to(device)`` moves them and ``state_dict`` saves them; names listed in
   ``learnable=`` become ``nn.Parameter``\\ s an optimiser can train.
+* Inputs of any layout are accepted: steps compute densely and states are dense. A
+  sparse COO input gives sparse COO outputs (Norse's LIF modules do the same); other
+  layouts (CSR, a non-contiguous view, channels-last) give ordinary dense outputs. Fused
+  kernels run dense inputs only, so ``backend="auto"`` runs a sparse input on the eager
+  loop and ``backend="fused"`` refuses it with :class:`~spikeplug.BackendError`.
 * Layers loop over ``inputs.unbind(0)`` and stack once (indexing ``inputs[t]`` makes the
   backward grow as T²); ``record_states=True`` returns every step's state stacked on dim 0.
 * Recurrent forms add ``x·W_inᵀ + z_prev·W_recᵀ`` to the input (or the family's own
@@ -77,6 +82,17 @@ def _as_float(x: torch.Tensor, name: str = "input") -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise InputShapeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     return x if x.is_floating_point() else x.to(torch.float32)
+
+
+def _dense(x: torch.Tensor) -> torch.Tensor:
+    """``x`` as a strided tensor: steps compute densely (states are dense), whatever the input's layout."""
+    return x if x.layout == torch.strided else x.to_dense()
+
+
+def _in_layout(out: torch.Tensor, layout: torch.layout) -> torch.Tensor:
+    """``out`` in the input's layout: a sparse COO input gives sparse COO outputs (as Norse's
+    LIF modules do); other layouts give dense outputs."""
+    return out.to_sparse() if layout == torch.sparse_coo else out
 
 
 class NeuronModule(nn.Module):
@@ -196,13 +212,14 @@ class NeuronCell(NeuronModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _as_float(input)
+        layout, x = x.layout, _dense(x)
         p = self._checked_params(x.shape, x.dtype, x.device)
         fresh = state is None
         state = self.initial_state(x) if fresh else self._checked_state(state, self.model.state, x.shape, x)
         out, state = self.model.step(x, state, p, detach_reset=self.detach_reset)
         if anomaly_enabled():
             self._anomaly(x, out, state, fresh=fresh)
-        return out, state
+        return _in_layout(out, layout), state
 
 
 class NeuronLayer(NeuronModule):
@@ -248,6 +265,7 @@ class NeuronLayer(NeuronModule):
             self.last_backend = kernel.name
             return kernel.run(x, state, p, detach_reset=self.detach_reset)
         self.last_backend = "eager"
+        layout, x = x.layout, _dense(x)         # sparse inputs run here: kernels refuse them
         step, detach = self.model.step, self.detach_reset
         outputs, recorded = [], []
         for t, x_t in enumerate(x.unbind(0)):
@@ -257,7 +275,7 @@ class NeuronLayer(NeuronModule):
                 recorded.append(state)
             if anomaly:
                 check_step(self, t, x_t, out, state)
-        return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
+        return _in_layout(torch.stack(outputs), layout), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", record_states={self.record_states}, backend={self.backend!r}"
@@ -326,10 +344,7 @@ class _RecurrentModule(NeuronModule):
         return x
 
     def _recurrent_step(self, x: torch.Tensor, state: Any, p: Any, w_rec: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        m = self.model
-        i = m.recurrent_input(x, state[0], self.input_weights, w_rec)
-        z, ff = m.step(i, m.from_recurrent(state), p, detach_reset=self.detach_reset)
-        return z, m.to_recurrent(z, ff)
+        return self.model.recurrent_step(x, state, p, self.input_weights, w_rec, detach_reset=self.detach_reset)
 
     def _initial(self, batch_shape: tuple[int, ...], x: torch.Tensor) -> Any:
         shape = (*batch_shape, self.hidden_size)
@@ -353,6 +368,7 @@ class NeuronRecurrentCell(_RecurrentModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = self._check_input(input, "input")
+        layout, x = x.layout, _dense(x)
         shape = (*x.shape[:-1], self.hidden_size)
         p = self._checked_params(shape, x.dtype, x.device)
         fresh = state is None
@@ -360,7 +376,7 @@ class NeuronRecurrentCell(_RecurrentModule):
         z, state = self._recurrent_step(x, state, p, self.effective_recurrent_weights())
         if anomaly_enabled():
             self._anomaly(x, z, state, fresh=fresh)
-        return z, state
+        return _in_layout(z, layout), state
 
 
 class NeuronRecurrent(_RecurrentModule):
@@ -376,6 +392,7 @@ class NeuronRecurrent(_RecurrentModule):
 
     def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _check_time_first(self._check_input(inputs, "inputs"), min_dim=2)
+        layout, x = x.layout, _dense(x)
         shape = (*x.shape[1:-1], self.hidden_size)
         p = self._checked_params(shape, x.dtype, x.device)
         state = self.initial_state(x) if state is None else self._checked_state(state, self.model.recurrent_state, shape, x)
@@ -389,7 +406,7 @@ class NeuronRecurrent(_RecurrentModule):
                 recorded.append(state)
             if anomaly:
                 check_step(self, t, x_t, z, state)
-        return torch.stack(outputs), (stack_states(recorded) if self.record_states else state)
+        return _in_layout(torch.stack(outputs), layout), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", record_states={self.record_states}"
@@ -432,6 +449,7 @@ class NeuronLinearCell(NeuronModule):
 
     def forward(self, input: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = self._check_input(input, "input")
+        layout, x = x.layout, _dense(x)
         shape = (*x.shape[:-1], self.hidden_size)
         p = self._checked_params(shape, x.dtype, x.device)
         fresh = state is None
@@ -440,7 +458,7 @@ class NeuronLinearCell(NeuronModule):
         out, state = self.model.step(i, state, p, detach_reset=self.detach_reset)
         if anomaly_enabled():
             self._anomaly(x, out, state, fresh=fresh)
-        return out, state
+        return _in_layout(out, layout), state
 
     def extra_repr(self) -> str:
         return f"input_size={self.input_size}, hidden_size={self.hidden_size}, " + super().extra_repr()

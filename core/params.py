@@ -22,10 +22,12 @@ A neuron family declares its parameters once, as an ``attrs`` class built with
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import numbers
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -238,13 +240,64 @@ def param(
     )
 
 
-def parameters(cls: type[T]) -> type[T]:
+def parameters(cls: type[T] | None = None, *, positional: Sequence[str] = ()) -> Any:
     """Class decorator for parameter classes: frozen, keyword-only attrs class.
 
-    Keyword-only so that shared fields (``dt``, ``method``, ``alpha``) can live in a base
-    class without fixing a positional order users would have to remember.
+    Keyword-only by default, so that shared fields (``dt``, ``method``, ``alpha``) can live
+    in a base class without fixing a positional order users would have to remember.
+    ``positional`` declares an order in which the named fields may also be given by
+    position (a family that mirrors another library's class uses that library's order);
+    every field stays accepted as a keyword. The order belongs to the decorated class only:
+    a subclass is keyword-only unless it declares its own::
+
+        @spikeplug.parameters(positional=("tau_mem_inv", "v_th"))
+        class MyParameters(spikeplug.SpikingParameters): ...
+
+        MyParameters(50.0, 0.5) == MyParameters(tau_mem_inv=50.0, v_th=0.5)
     """
-    return attrs.frozen(kw_only=True)(cls)
+    if cls is None:
+        return lambda c: parameters(c, positional=positional)
+    made = attrs.frozen(kw_only=True)(cls)
+    if positional:
+        _accept_positional(made, tuple(positional))
+    return made
+
+
+def _accept_positional(cls: type, order: tuple[str, ...]) -> None:
+    """Let ``cls(...)`` take the fields of ``order`` by position, in that order."""
+    fields = {f.name: f for f in attrs.fields(cls)}
+    unknown = [n for n in order if n not in fields]
+    if unknown or len(set(order)) != len(order):
+        raise TypeError(
+            f"{cls.__name__}: positional must name distinct fields of the class, got {order!r} "
+            f"(not fields: {unknown}); its fields are {', '.join(fields)}"
+        )
+    keyword_init = cls.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(order):
+            raise TypeError(
+                f"{cls.__name__}() takes at most {len(order)} positional arguments ({', '.join(order)}), "
+                f"got {len(args)}; give the others as keywords"
+            )
+        for name, value in zip(order, args):
+            if name in kwargs:
+                raise TypeError(f"{cls.__name__}() got multiple values for argument {name!r}")
+            kwargs[name] = value
+        keyword_init(self, **kwargs)
+
+    def sig(name: str, kind: inspect._ParameterKind) -> inspect.Parameter:
+        default = fields[name].default
+        return inspect.Parameter(name, kind, default=inspect.Parameter.empty if default is attrs.NOTHING else default)
+
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [sig(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in order]
+        + [sig(n, inspect.Parameter.KEYWORD_ONLY) for n in fields if n not in order]
+    )
+    __init__.__doc__ = keyword_init.__doc__
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = __init__  # type: ignore[misc]
 
 
 def _largest(value: Any) -> float | None:
@@ -256,6 +309,16 @@ def _largest(value: Any) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _outside_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this module and attrs' generated
+    ``__init__``, so a warning points at the line that built the parameters (however many
+    wrappers, such as the positional ``__init__``, lie between)."""
+    frame, level = sys._getframe(1), 1  # the _warn_* function calling this one
+    while frame is not None and (frame.f_code.co_filename == __file__ or frame.f_code.co_filename.startswith("<attrs")):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _warn_unstable_rates(p: Any) -> None:
@@ -274,7 +337,7 @@ def _warn_unstable_rates(p: Any) -> None:
             f"forward-Euler step overshoots its equilibrium (it oscillates above 1 and diverges to inf/NaN above 2). "
             f"Use dt <= {EULER_RATE_BOUND / rate:g} s for this {field.name}",
             StabilityWarning,
-            stacklevel=4,
+            stacklevel=_outside_stacklevel(),
         )
 
 
@@ -288,14 +351,22 @@ def _warn_steep_surrogate(p: Any) -> None:
         return
     with torch.no_grad():
         peak = float(derivative(torch.zeros((), dtype=torch.float64), alpha))
-    if peak > STEEP_SURROGATE_PEAK:
+    if not math.isfinite(peak):
+        warnings.warn(
+            f"{type(p).__name__}: surrogate method={p.method!r} with alpha={alpha:g} has no finite derivative at the "
+            f"threshold (it is {peak!r} there), so a step that lands exactly on the threshold gives a non-finite "
+            f"gradient. Choose alpha > 0 for this method",
+            StabilityWarning,
+            stacklevel=_outside_stacklevel(),
+        )
+    elif peak > STEEP_SURROGATE_PEAK:
         warnings.warn(
             f"{type(p).__name__}: surrogate method={p.method!r} with alpha={alpha:g} has a derivative of {peak:g} at "
             f"the threshold (> {STEEP_SURROGATE_PEAK:g}); through a differentiable reset each spike near threshold "
             f"can multiply a gradient by about that much, so gradients over many steps explode to inf/NaN. Choose "
             f"alpha so that the peak stays <= {STEEP_SURROGATE_PEAK:g}, or detach the reset (detach_reset=True)",
             StabilityWarning,
-            stacklevel=4,
+            stacklevel=_outside_stacklevel(),
         )
 
 
@@ -313,6 +384,12 @@ class Parameters:
     def __attrs_post_init__(self) -> None:
         _warn_unstable_rates(self)
 
+    def _replace(self: T, **changes: Any) -> T:
+        """A copy with ``changes`` applied and validated (the spelling of ``NamedTuple._replace``,
+        for code written against parameter tuples). Unknown names raise
+        :class:`~spikeplug.ParameterError` listing the fields."""
+        return build_parameters(type(self), self, changes)
+
 
 @parameters
 class SpikingParameters(Parameters):
@@ -322,7 +399,11 @@ class SpikingParameters(Parameters):
         "super", unit="", doc="surrogate gradient method of the threshold", validator=known_surrogate()
     )
     alpha: float = param(
-        100.0, unit="", doc="sharpness of the surrogate gradient", validator=positive()
+        100.0,
+        unit="",
+        doc="sharpness of the surrogate gradient (0 is the method's flat limit: 'super' then passes gradients "
+        "straight through, 'triangle' passes none)",
+        validator=non_negative(),
     )
 
     def __attrs_post_init__(self) -> None:

@@ -66,7 +66,13 @@ import spikeplug
 from spikeplug import finite, non_negative, param, positive
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(
+    positional=(
+        "tau_syn_exc_inv", "tau_syn_inh_inv", "c_m_inv", "g_l", "e_rev_I", "e_rev_E", "v_rest", "v_reset",
+        "v_thresh", "method", "alpha",
+    )
+)
 class CobaLIFParameters(spikeplug.SpikingParameters):
     """Parameters of the conductance-based LIF neuron (potentials in mV)."""
 

@@ -31,7 +31,8 @@ from spikeplug import finite, param
 from .fused import KERNELS
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(positional=("v_th", "v_reset", "method", "alpha"))
 class IAFParameters(spikeplug.SpikingParameters):
     """Parameters of the integrate-and-fire neuron (``dt`` is unused)."""
 

@@ -62,7 +62,8 @@ import spikeplug
 from spikeplug import finite, param, positive
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(positional=("a", "b", "c", "d", "sq", "mn", "bias", "v_th", "tau_inv", "method", "alpha"))
 class IzhikevichParameters(spikeplug.SpikingParameters):
     """Parameters of the Izhikevich neuron (defaults: the ``tonic_spiking`` preset).
 

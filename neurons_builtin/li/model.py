@@ -36,7 +36,8 @@ from spikeplug import finite, param, positive
 from .fused import KERNELS
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(positional=("tau_syn_inv", "tau_mem_inv", "v_leak"))
 class LIParameters(spikeplug.Parameters):
     """Parameters of the leaky integrator (defaults: τ_syn = 5 ms, τ_mem = 10 ms)."""
 

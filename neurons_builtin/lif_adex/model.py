@@ -48,7 +48,13 @@ from spikeplug import finite, param, positive
 from spikeplug.neurons_builtin.lif_ex.model import LIFExParameters
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(
+    positional=(
+        "adaptation_current", "adaptation_spike", "delta_T", "tau_ada_inv", "tau_syn_inv", "tau_mem_inv",
+        "v_leak", "v_th", "v_reset", "method", "alpha",
+    )
+)
 class LIFAdExParameters(LIFExParameters):
     """Parameters of the AdEx neuron: the LIF-Ex parameters and the adaptation."""
 

@@ -32,7 +32,8 @@ from spikeplug import finite, one_of, param, positive
 from .fused import KERNELS
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(positional=("tau_mem_inv", "v_leak", "v_th", "v_reset", "method", "alpha", "reset_method"))
 class LIFBoxParameters(spikeplug.SpikingParameters):
     """Parameters of the LIF box neuron (default τ_mem = 10 ms)."""
 

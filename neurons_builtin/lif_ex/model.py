@@ -41,7 +41,12 @@ from spikeplug import param, positive
 from spikeplug.neurons_builtin.lif.model import LIFParameters
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(
+    positional=(
+        "delta_T", "tau_syn_inv", "tau_mem_inv", "v_leak", "v_th", "v_reset", "method", "alpha",
+    )
+)
 class LIFExParameters(LIFParameters):
     """Parameters of the LIF-Ex neuron: the LIF parameters and the sharpness ``delta_T``."""
 

@@ -51,7 +51,8 @@ from spikeplug.neurons_builtin.lif.model import (
 )
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(positional=("tau_syn_inv", "tau_mem_inv", "v_leak", "v_th", "v_reset", "method", "alpha"))
 class LIFMCParameters(LIFParameters):
     """Parameters of the multicompartment LIF neuron: the LIF parameters and the coupling."""
 

@@ -48,7 +48,13 @@ import spikeplug
 from spikeplug import finite, param, positive
 
 
-@spikeplug.parameters
+# positional order: Norse 1.1.0's field order, so code that builds parameters by position ports as is
+@spikeplug.parameters(
+    positional=(
+        "tau_syn_inv", "tau_mem_inv", "tau_adapt_inv", "v_leak", "v_th", "v_reset", "beta", "method",
+        "alpha",
+    )
+)
 class LSNNParameters(spikeplug.SpikingParameters):
     """Parameters of the LSNN neuron (defaults: τ_syn = 5 ms, τ_mem = 10 ms, τ_adapt = 800 s)."""
 
