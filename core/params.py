@@ -89,10 +89,11 @@ def _as_number_tensor(value: Any) -> torch.Tensor | None:
 
 
 def _plain_number(value: Any) -> Any:
-    """Converter of numeric fields: numpy scalars (``np.float32(50.0)``, ``np.int64(3)``)
-    become the Python float they stand for, so a parameter object holds floats or tensors
-    only; everything else is left for the validator to judge."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int, float, torch.Tensor)):
+    """Converter of numeric fields: integers and numpy scalars (``1``, ``np.float32(50.0)``,
+    ``np.int64(3)``) become the Python float they stand for, so a parameter object holds
+    floats or tensors only (and ``v_th=1`` equals ``v_th=1.0``); everything else, bools
+    included, is left for the validator to judge."""
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, float, torch.Tensor)):
         return float(value)
     return value
 

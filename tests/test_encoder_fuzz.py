@@ -100,7 +100,8 @@ VALUE_RANGE = {
 
 # ------------------------------------------------------------------ constructor arguments
 NAN, INF = float("nan"), float("inf")
-POSITIVE_FIELDS = {"dt", "f_max", "alpha", "scale"}  # and every name ending in _inv
+POSITIVE_FIELDS = {"dt", "f_max", "scale"}  # and every name ending in _inv
+NON_NEGATIVE_FIELDS = {"alpha"}             # the surrogate's sharpness: 0 is Norse's range too
 
 
 def argument_values(arg: str, default: Any) -> tuple[list[Any], list[Any]]:
@@ -119,6 +120,8 @@ def argument_values(arg: str, default: Any) -> tuple[list[Any], list[Any]]:
     if positive:  # huge and tiny are valid too
         valid = [default, default * 0.5, default * 4, np.float64(default), default * 1e-30, default * 1e30, 1e300]
         return valid, [0.0, -default, NAN, INF, "fast"]
+    if arg in NON_NEGATIVE_FIELDS:
+        return [default, 0.0, default * 0.5, np.float64(default)], [-default, -1e-30, NAN, INF, "steep"]
     if arg.startswith("v_"):  # potentials: any finite value
         return [default, default + 0.5, default - 0.25, -1e30, 1e30], [NAN, INF, -INF, "high"]
     return [default], [NAN, "a string"]  # a field of another plugin: only its default is surely valid
