@@ -264,3 +264,44 @@ def test_inference_without_gradient_saves_nothing_and_matches():
         eager_out, eager_state = spikeplug.create("izhikevich", backend="eager")(x * 10)
     assert torch.equal(gen_out, eager_out)
     torch.testing.assert_close(gen_state, eager_state, rtol=1e-6, atol=1e-5)
+
+
+# ---------------------------------------------------------------- recurrent forms
+
+
+@pytest.mark.parametrize("name", ["lif", "lsnn", "izhikevich"])
+def test_recurrent_layer_fuses_the_step_around_the_recurrent_product(name):
+    """The recurrent layer projects every step's input in one product and runs the generated
+    step around each ``z·W_recᵀ``: spikes equal the eager loop's, and the gradients of the
+    input, both weight matrices and the final state agree."""
+    scale = 60.0 if name == "izhikevich" else 10.0          # Izhikevich's input is in mV/ms
+    x = scale * torch.rand(12, 4, 3, generator=torch.Generator().manual_seed(5))
+    results = {}
+    for backend in ("generated", "eager"):
+        torch.manual_seed(0)
+        layer = spikeplug.create(name, form="recurrent", input_size=3, hidden_size=6, backend=backend)
+        xs = x.clone().requires_grad_(True)
+        z, state = layer(xs)
+        (z.sum() + state[1].sum()).backward()
+        results[backend] = (z, state, xs.grad, layer.input_weights.grad, layer.recurrent_weights.grad,
+                            layer.last_backend)
+    gen, eager = results["generated"], results["eager"]
+    assert gen[-1] == NAME and eager[-1] == "eager"
+    assert torch.equal(gen[0], eager[0]) and gen[0].any()
+    torch.testing.assert_close(gen[1], eager[1], rtol=1e-5, atol=1e-5)
+    for found, expected in zip(gen[2:5], eager[2:5]):
+        torch.testing.assert_close(found, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_recurrent_layer_with_its_own_recurrent_input_runs_eager_and_says_why():
+    """A model with its own ``recurrent_input`` (CobaLIF splits W into conductances) keeps
+    the eager loop under ``auto``; ``"generated"`` raises naming the reason; ``"fused"``
+    (no hand-described recurrent kernel exists) raises too."""
+    x = torch.rand(6, 2, 3)
+    layer = spikeplug.create("coba_lif", form="recurrent", input_size=3, hidden_size=4)
+    layer(x)
+    assert layer.last_backend == "eager" and "recurrent_input" in layer.last_backend_reason
+    with pytest.raises(BackendError, match=r"own recurrent_input"):
+        spikeplug.create("coba_lif", form="recurrent", input_size=3, hidden_size=4, backend="generated")(x)
+    with pytest.raises(BackendError, match=r"no hand-described recurrent kernel"):
+        spikeplug.create("lif", form="recurrent", input_size=3, hidden_size=4, backend="fused")(x)
