@@ -67,6 +67,7 @@ from .params import (
     positive,
 )
 from .presets import PresetModuleSet
+from .recording import Recorder, RecordingError, Trace, record
 from .regularization import RegularizationCell, spike_accumulator, voltage_accumulator
 from .reset import reset_subtract, reset_value, spike_and_reset
 from .surrogates import Surrogate, get_surrogate, threshold
@@ -98,6 +99,8 @@ __all__ = [
     "ParamInfo",
     "ParameterError",
     "PresetModuleSet",
+    "Recorder",
+    "RecordingError",
     "RegularizationCell",
     "RestState",
     "Parameters",
@@ -107,6 +110,7 @@ __all__ = [
     "SpikingParameters",
     "StateError",
     "Surrogate",
+    "Trace",
     "build_modules",
     "build_parameters",
     "detect_anomaly",
@@ -127,6 +131,7 @@ __all__ = [
     "param_info",
     "parameters",
     "positive",
+    "record",
     "registry",
     "reset_subtract",
     "reset_value",
