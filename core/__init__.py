@@ -70,6 +70,7 @@ from .presets import PresetModuleSet
 from .recording import Recorder, RecordingError, Trace, record
 from .regularization import RegularizationCell, spike_accumulator, voltage_accumulator
 from .reset import reset_subtract, reset_value, spike_and_reset
+from .simulation import simulate
 from .surrogates import Surrogate, get_surrogate, threshold
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ __all__ = [
     "registry",
     "reset_subtract",
     "reset_value",
+    "simulate",
     "spike_and_reset",
     "spike_accumulator",
     "stack_states",
