@@ -276,3 +276,28 @@ def test_rate_curve_ignores_warnings_of_user_parameters():
         warnings.simplefilter("always")
         sim = simulate("lif", amplitude=0.5, steps=50, dt=0.006)
     assert sim.dt == 0.006 and any(issubclass(w.category, spikeplug.StabilityWarning) for w in caught)
+
+
+def test_auto_progress_appears_once_the_run_is_long():
+    """In auto mode progress appears once the run has taken longer than the delay."""
+    stream = io.StringIO()
+    bar = Progress(4, "long run", None, stream=stream, delay=0.0)
+    for k in range(1, 5):
+        bar.update(k)
+    bar.close()
+    assert "long run: 4/4 steps (100%)" in stream.getvalue()
+
+
+def test_plot_and_figures_without_matplotlib_say_what_to_install(capsys, monkeypatch, tmp_path):
+    """Without matplotlib, --plot and the catalogue's figures fail with the extra to install,
+    while simulating and the catalogue's text still work."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.delitem(sys.modules, "spikeplug.plot", raising=False)
+    code, _, err = run(capsys, "simulate", "lif", "--steps", "50", "--plot", str(tmp_path / "x.png"))
+    assert code == 1 and 'pip install "spikeplug[plot]"' in err and not (tmp_path / "x.png").exists()
+    code, _, err = run(capsys, "catalogue", "--models", "lif", "--out", str(tmp_path / "m.md"))
+    assert code == 1 and 'pip install "spikeplug[plot]" (or --no-figures)' in err
+    code, _, _ = run(capsys, "catalogue", "--models", "lif", "--steps", "50", "--out", str(tmp_path / "m.md"), "--no-figures")
+    assert code == 0 and (tmp_path / "m" / "lif.json").is_file()
