@@ -32,6 +32,7 @@ Runs are seeded (``seed``) and leave the caller's random state alone. The values
 from __future__ import annotations
 
 import csv
+import importlib
 import inspect
 import io
 import json
@@ -874,7 +875,7 @@ def command(args: Any) -> int:
     plot_module = None
     if args.plot:
         try:
-            from . import plot as plot_module
+            plot_module = importlib.import_module(".plot", __package__)     # imports matplotlib
         except ImportError as exc:
             raise SpikeplugError(f'--plot needs matplotlib: pip install "spikeplug[plot]" ({exc})') from None
     if entry.kind == "encoder" and (args.current != "step" or args.onset is not None or args.fi_curve):

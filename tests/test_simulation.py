@@ -293,7 +293,8 @@ def test_plot_and_figures_without_matplotlib_say_what_to_install(capsys, monkeyp
     while simulating and the catalogue's text still work."""
     import sys
 
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)          # as if never installed, even if imported before
     monkeypatch.delitem(sys.modules, "spikeplug.plot", raising=False)
     code, _, err = run(capsys, "simulate", "lif", "--steps", "50", "--plot", str(tmp_path / "x.png"))
     assert code == 1 and 'pip install "spikeplug[plot]"' in err and not (tmp_path / "x.png").exists()
