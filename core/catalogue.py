@@ -152,10 +152,19 @@ def _same_distribution(a: str | None, b: str) -> bool:
 
 
 def _page(reg: Any, entry: Any, slug: str, steps: int, simulate: bool) -> ModelPage:
+    from spikeplug.plugins.describe import Description
+
     from .simulation import rate_curve, simulate as run, sweep
 
-    description = reg.describe(entry.qualified_name)
     fields: dict[str, Any] = {}
+    try:
+        description = reg.describe(entry.qualified_name)
+    except Exception as exc:  # noqa: BLE001 - a plugin's broken model gets its error on its page, the rest goes on
+        description = Description(
+            name=entry.name, qualified_name=entry.qualified_name, kind=entry.kind, summary=entry.summary,
+            plugin=entry.plugin, distribution=entry.distribution, version=entry.version,
+        )
+        return ModelPage(entry=entry, description=description, slug=slug, error=f"{type(exc).__name__}: {exc}")
     try:
         factory = reg.factory(entry.qualified_name)
         model = getattr(factory, "model", None)
@@ -171,7 +180,7 @@ def _page(reg: Any, entry: Any, slug: str, steps: int, simulate: bool) -> ModelP
                     fields["curve"] = rate_curve(entry.qualified_name, currents, steps=steps, registry=reg)
             elif entry.kind == "encoder":
                 fields["simulation"] = run(entry.qualified_name, steps=min(steps, 100), registry=reg)
-    except (SpikeplugError, TypeError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - as above: shown on the model's page
         fields["error"] = f"{type(exc).__name__}: {exc}"
     return ModelPage(entry=entry, description=description, slug=slug, **fields)
 

@@ -645,6 +645,12 @@ def rate_curve(
     )
 
 
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
 def _dt_of(p: Any) -> float | None:
     dt = getattr(p, "dt", None)
     if isinstance(dt, torch.Tensor):
@@ -669,13 +675,13 @@ def _simulate_neuron(
     factory = _neuron_factory(entry, reg)
     model = factory.model
     onset = steps // 10 if onset is None else onset
+    stim = Stimulus(kind=current, amplitude=0.0 if amplitude is None else _number(amplitude, "amplitude"), onset=onset, steps=steps)
     notes: list[str] = []
     if amplitude is None:
         window = min(steps - onset, SWEEP_MAX_STEPS)
         found = sweep(entry.qualified_name, steps=window, dt=dt, preset=preset, overrides=overrides, registry=reg)
-        amplitude = found.amplitude
+        stim = attrs.evolve(stim, amplitude=found.amplitude)
         notes.append(found.explain(getattr(model, "input_unit", "")))
-    stim = Stimulus(kind=current, amplitude=float(amplitude), onset=onset, steps=steps)
     kwargs = _module_kwargs(entry, preset, overrides, dt)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -751,13 +757,13 @@ def _simulate_encoder(
     g_input = torch.Generator().manual_seed(seed + 1)
     if sample is not None:
         x = torch.as_tensor(sample(steps, g_input))
-        doc = (inspect.getdoc(sample) or "").split("\n\n")[0].replace("\n", " ")
+        doc = (inspect.getdoc(sample) or "").split("\n\n")[0].replace("\n", " ").rstrip(".")
         description = doc or f"the encoder's sample input of shape {tuple(x.shape)}"
     else:
         x = torch.linspace(0.0, 1.0, SAMPLE_INPUTS)
         description = f"{SAMPLE_INPUTS} values from 0 to 1, one per input"
     if amplitude is not None:
-        x = x * float(amplitude)
+        x = x * _number(amplitude, "amplitude")
         description += f", times {amplitude:g}"
     notes: list[str] = []
     with torch.random.fork_rng(devices=[]), torch.no_grad():

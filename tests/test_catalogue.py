@@ -106,9 +106,11 @@ def test_model_without_units_and_a_failing_model():
     reg = Registry(path=[], autoload=False)
     reg.register(ModelSpec(name="quiet", kind="neuron", summary="no units", factory=modules, parameters=quiet.parameters))
     reg.register(ModelSpec(name="broken", kind="neuron", summary="fails", factory=broken, parameters=quiet.parameters))
+    reg.register(ModelSpec(name="ghost", kind="neuron", summary="cannot import", factory="no_such_module_xyz:THING"))
     text = render_markdown(collect(reg, steps=60), figures=None)
     assert "| `v` |  | 0 |" in text and "registered in process" in text
     assert "Could not be simulated: `RuntimeError: this step is broken on purpose`" in text
+    assert "## ghost" in text and "Could not be simulated: `PluginError: factory of __main__:ghost" in text
     assert "## quiet" in text and "Response to a step current of" in text
 
 

@@ -72,6 +72,10 @@ def test_stimulus_shapes_and_errors():
         Stimulus("step", float("nan"), 0, 5)
     with pytest.raises(spikeplug.ParameterError, match=r"steps must be an int >= 1, got 0"):
         simulate("lif", steps=0)
+    with pytest.raises(spikeplug.ParameterError, match=r"onset must be an int step in \[0, steps\) = \[0, 50\), got 50"):
+        simulate("lif", steps=50, onset=50)                  # checked before the amplitude sweep runs
+    with pytest.raises(spikeplug.ParameterError, match=r"amplitude must be a number, got '1'"):
+        simulate("lif", amplitude="1")
 
 
 def test_rheobase_of_lif_is_the_first_swept_current_above_the_hand_derived_bound():
