@@ -133,6 +133,7 @@ class Recorder:
         self._paths = {id(m): name for name, m in root.named_modules()}
         self._targets: dict[str, _Target] = {}
         self._data: dict[str, list[torch.Tensor]] = {}
+        self._owner: dict[str, tuple[_Target, str]] = {}   # recorded name -> (target, variable)
         self._handles: list[Any] = []
         self.backends: dict[str, str | None] = {}
         self.notes: list[str] = []
@@ -228,6 +229,7 @@ class Recorder:
             if v not in target.variables:
                 target.variables.append(v)
                 self._data.setdefault(_join(path, v), [])
+                self._owner[_join(path, v)] = (target, v)
 
     # ------------------------------------------------------------------ hooks
     @property
@@ -342,11 +344,7 @@ class Recorder:
 
     def _target_of(self, name: str) -> tuple[_Target, str]:
         self._check(name)
-        for target in self._targets.values():
-            for v in target.variables:
-                if _join(target.path, v) == name:
-                    return target, v
-        raise AssertionError(name)  # every recorded name belongs to a target
+        return self._owner[name]
 
     def unit(self, name: str) -> str:
         """The declared unit of the variable ``name`` (``""`` when none is declared)."""
