@@ -67,8 +67,10 @@ from .params import (
     positive,
 )
 from .presets import PresetModuleSet
+from .recording import Recorder, RecordingError, Trace, record
 from .regularization import RegularizationCell, spike_accumulator, voltage_accumulator
 from .reset import reset_subtract, reset_value, spike_and_reset
+from .simulation import simulate
 from .surrogates import Surrogate, get_surrogate, threshold
 
 if TYPE_CHECKING:
@@ -98,6 +100,8 @@ __all__ = [
     "ParamInfo",
     "ParameterError",
     "PresetModuleSet",
+    "Recorder",
+    "RecordingError",
     "RegularizationCell",
     "RestState",
     "Parameters",
@@ -107,6 +111,7 @@ __all__ = [
     "SpikingParameters",
     "StateError",
     "Surrogate",
+    "Trace",
     "build_modules",
     "build_parameters",
     "detect_anomaly",
@@ -127,9 +132,11 @@ __all__ = [
     "param_info",
     "parameters",
     "positive",
+    "record",
     "registry",
     "reset_subtract",
     "reset_value",
+    "simulate",
     "spike_and_reset",
     "spike_accumulator",
     "stack_states",

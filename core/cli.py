@@ -5,8 +5,10 @@
     spikeplug models [--kind neuron|encoder|surrogate] [--json]
     spikeplug plugins [--json]          loaded, failed (with traceback), blocked plugins
     spikeplug describe NAME [--json]    parameters with defaults, units and meaning
+    spikeplug simulate NAME [...]       run a model on a standard stimulus; --plot, --csv, --json
+    spikeplug catalogue [--out FILE]    every installed model with its parameters, states and response
 
-Further commands (``demo``, ``simulate``) register themselves in :data:`COMMANDS`.
+Further commands (``demo``) register themselves in :data:`COMMANDS`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import catalogue as _catalogue
 from . import demo as _demo
+from . import simulation as _simulation
 from .errors import SpikeplugError
 
 __all__ = ["main", "COMMANDS"]
@@ -115,6 +119,16 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "models": ("list registered neuron models, encoders and surrogate methods", _add_models, cmd_models),
     "plugins": ("list plugins, with the error of each one that failed", _add_json, cmd_plugins),
     "describe": ("show a model's parameters, defaults, units and origin", _add_describe, cmd_describe),
+    "simulate": (
+        "run one model on a step or ramp current (encoders: on a sample input); print spikes, plot, save data",
+        _simulation.add_arguments,
+        _simulation.command,
+    ),
+    "catalogue": (
+        "write the catalogue of every installed model: parameters, states, equations, response figures",
+        _catalogue.add_arguments,
+        _catalogue.command,
+    ),
     "demo": ("train a small spiking network on scikit-learn's 8x8 digits", _demo.add_arguments, _demo.command),
 }
 

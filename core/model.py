@@ -9,7 +9,7 @@ also hand in its own object with the same attributes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -78,6 +78,12 @@ class NeuronModel:
         sequence of the layer form in one call (see :mod:`spikeplug.backends`); the eager
         step loop stays the reference they must match.
     :param doc: the family's documentation (equations, update order, units).
+    :param state_units: optional unit of each state variable, by field name
+        (``{"v": "mV", "u": "mV/ms"}``; ``""`` for dimensionless). Recordings, plots,
+        ``spikeplug simulate`` and the catalogue label the variables with them; a field
+        left out is shown without a unit.
+    :param input_unit: optional unit of the input the step takes (a current, a conductance
+        jump...), shown the same way.
     """
 
     name: str
@@ -91,8 +97,20 @@ class NeuronModel:
     recurrent_parameters: Callable[[Any, int, int], dict[str, torch.Tensor]] | None = None
     fused: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
     doc: str = ""
+    state_units: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False)
+    input_unit: str = ""
 
     def __attrs_post_init__(self) -> None:
+        fields = tuple(self.state._fields)
+        unknown = sorted(set(self.state_units) - set(fields))
+        if unknown:
+            raise TypeError(f"{self.name}: state_units names {unknown}, which are not fields of the state {fields}")
+        bad = {k: v for k, v in self.state_units.items() if not isinstance(v, str)}
+        if bad or not isinstance(self.input_unit, str):
+            raise TypeError(
+                f"{self.name}: units are strings (e.g. 'mV', '' for dimensionless), got "
+                f"{bad or {'input_unit': self.input_unit}}"
+            )
         rec = self.recurrent_state
         if rec is not None and tuple(rec._fields) != ("z", *self.state._fields):
             raise TypeError(

@@ -50,6 +50,11 @@ class ConstantCurrentLIFEncoder(nn.Module):
         """The LIF parameters."""
         return self.neuron.params()
 
+    @staticmethod
+    def sample_input(steps: int, generator: torch.Generator) -> torch.Tensor:
+        """8 constant currents from 0 to 4 (the threshold v_th = 1 needs a current above 1)."""
+        return torch.linspace(0.0, 4.0, 8)
+
     def forward(self, input_current: torch.Tensor) -> torch.Tensor:
         n = self.neuron
         return encode(

@@ -25,8 +25,14 @@ class SignedPoissonEncoder(RateEncoder):
 
     encode = staticmethod(encode)
 
+    @staticmethod
+    def sample_input(steps: int, generator: torch.Generator) -> torch.Tensor:
+        """8 signed rates from -1 to 1 (negative ones give spikes of -1)."""
+        return torch.linspace(-1.0, 1.0, 8)
+
 
 class SignedPoissonEncoderStep(RateEncoderStep):
     """One step of signed Poisson spikes per call, same shape as the input (default ``f_max`` 1000 Hz)."""
 
     encode_step = staticmethod(encode_step)
+    sample_input = staticmethod(SignedPoissonEncoder.sample_input)

@@ -24,6 +24,11 @@ class SpikeLatencyEncoder(nn.Module):
             [0., 0.]])
     """
 
+    @staticmethod
+    def sample_input(steps: int, generator: torch.Generator) -> torch.Tensor:
+        """8 random spike trains, time first, with a spike probability of 0.05 per step."""
+        return (torch.rand(steps, 8, generator=generator) < 0.05).float()
+
     def forward(self, input_spikes: torch.Tensor) -> torch.Tensor:
         return first_spikes(input_spikes, owner=type(self).__name__)
 
@@ -55,6 +60,11 @@ class SpikeLatencyLIFEncoder(nn.Module):
     def p(self) -> Any:
         """The LIF parameters."""
         return self.encoder.p
+
+    @staticmethod
+    def sample_input(steps: int, generator: torch.Generator) -> torch.Tensor:
+        """8 constant currents from 0 to 4 (the threshold v_th = 1 needs a current above 1)."""
+        return torch.linspace(0.0, 4.0, 8)
 
     def forward(self, input_current: torch.Tensor) -> torch.Tensor:
         return first_spikes(self.encoder(input_current), owner=type(self).__name__, checked=True)

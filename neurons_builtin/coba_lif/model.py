@@ -160,4 +160,6 @@ MODEL = spikeplug.NeuronModel(
     step=coba_lif_step,
     initial_state=coba_lif_initial_state,
     recurrent_input=coba_lif_recurrent_input,
+    state_units={"v": "mV", "g_e": "a.u.", "g_i": "a.u."},
+    input_unit="a.u.",
 )

@@ -78,4 +78,6 @@ MODEL = spikeplug.NeuronModel(
     initial_state=iaf_initial_state,
     recurrent_detach_reset=False,
     fused=KERNELS,
+    state_units={"v": "a.u."},
+    input_unit="a.u.",
 )

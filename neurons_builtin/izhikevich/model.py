@@ -151,4 +151,6 @@ MODEL = spikeplug.NeuronModel(
     recurrent_state=IzhikevichRecurrentState,
     step=izhikevich_step,
     initial_state=izhikevich_initial_state,
+    state_units={"v": "mV", "u": "mV/ms"},
+    input_unit="mV/ms",
 )

@@ -78,4 +78,6 @@ MODEL = spikeplug.NeuronModel(
     step=li_step,
     initial_state=li_initial_state,
     fused=KERNELS,
+    state_units={"v": "a.u.", "i": "a.u."},
+    input_unit="a.u.",
 )

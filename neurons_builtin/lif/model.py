@@ -88,4 +88,6 @@ MODEL = spikeplug.NeuronModel(
     initial_state=lif_initial_state,
     recurrent_detach_reset=True,
     fused=KERNELS,
+    state_units={"v": "a.u.", "i": "a.u."},
+    input_unit="a.u.",
 )

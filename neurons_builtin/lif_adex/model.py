@@ -109,4 +109,6 @@ MODEL = spikeplug.NeuronModel(
     step=lif_adex_step,
     initial_state=lif_adex_initial_state,
     recurrent_detach_reset=False,
+    state_units={"v": "a.u.", "i": "a.u.", "a": "a.u."},
+    input_unit="a.u.",
 )

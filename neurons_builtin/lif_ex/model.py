@@ -93,4 +93,6 @@ MODEL = spikeplug.NeuronModel(
     step=lif_ex_step,
     initial_state=lif_ex_initial_state,
     recurrent_detach_reset=False,
+    state_units={"v": "a.u.", "i": "a.u."},
+    input_unit="a.u.",
 )

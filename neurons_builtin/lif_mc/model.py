@@ -110,4 +110,6 @@ MODEL = spikeplug.NeuronModel(
     initial_state=lif_mc_initial_state,
     recurrent_detach_reset=True,
     recurrent_parameters=lif_mc_coupling,
+    state_units={"v": "a.u.", "i": "a.u."},
+    input_unit="a.u.",
 )

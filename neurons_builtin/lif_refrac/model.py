@@ -103,4 +103,6 @@ MODEL = spikeplug.NeuronModel(
     step=lif_refrac_step,
     initial_state=lif_refrac_initial_state,
     recurrent_detach_reset=True,
+    state_units={"v": "a.u.", "i": "a.u.", "rho": "steps"},
+    input_unit="a.u.",
 )

@@ -116,4 +116,6 @@ MODEL = spikeplug.NeuronModel(
     step=lsnn_step,
     initial_state=lsnn_initial_state,
     recurrent_detach_reset=True,
+    state_units={"v": "a.u.", "i": "a.u.", "b": "a.u."},
+    input_unit="a.u.",
 )

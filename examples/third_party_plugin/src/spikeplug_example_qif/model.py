@@ -69,6 +69,8 @@ MODEL = spikeplug.NeuronModel(
     recurrent_state=QIFRecurrentState,
     step=qif_step,
     initial_state=qif_initial_state,
+    state_units={"v": "a.u."},  # optional: plots and the catalogue label v with it
+    input_unit="a.u.",
 )
 MODULES = spikeplug.build_modules(MODEL, "QIF", __name__)
 QIFCell = MODULES.cell
