@@ -103,11 +103,6 @@ def check_backend(name: str) -> str:
     return name
 
 
-def current_backend() -> str | None:
-    """The backend of the innermost ``with spikeplug.backend(...)`` block of this thread, or ``None``."""
-    return _selection.name
-
-
 @contextlib.contextmanager
 def backend(name: str) -> Iterator[None]:
     """Use backend ``name`` for layers whose own backend is ``"auto"`` inside the block

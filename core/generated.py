@@ -59,7 +59,6 @@ __all__ = [
     "generated_kernel",
     "check_generated",
     "verify",
-    "run_compiled",
     "cache_dir",
     "MIN_STEPS",
     "MIN_WORK",
@@ -486,15 +485,6 @@ class GeneratedKernel:
             stacklevel=4,
         )
 
-    def has_compiled(self, inputs: torch.Tensor, state: Any, p: Any, detach_reset: bool) -> bool:
-        """Whether this process already built the kernels these inputs would use."""
-        structure = _structure(self.model, p, inputs.dtype, detach_reset)
-        return not isinstance(structure, str) and isinstance(self._compiled.get(structure), _Compiled)
-
-    def compiled(self, inputs: torch.Tensor, state: Any, p: Any, detach_reset: bool) -> _Compiled:
-        """The kernels :meth:`supports` built and checked for these inputs."""
-        return self._compiled[_structure(self.model, p, inputs.dtype, detach_reset)]
-
     def _get(self, structure: _Structure, p: Any) -> _Compiled | str:
         with self._lock:
             found = self._compiled.get(structure)
@@ -509,11 +499,6 @@ class GeneratedKernel:
         structure = _structure(self.model, p, inputs.dtype, detach_reset)
         compiled = self._compiled[structure]
         return _apply(compiled, inputs, state, p)
-
-
-def run_compiled(compiled: _Compiled, inputs: torch.Tensor, state: Any, p: Any) -> tuple[torch.Tensor, Any]:
-    """Run compiled kernels on ``inputs`` ``(T, *S)`` from ``state``: ``(outputs, final state)``."""
-    return _apply(compiled, inputs, state, p)
 
 
 def _apply(compiled: _Compiled, inputs: torch.Tensor, state: Any, p: Any) -> tuple[torch.Tensor, Any]:

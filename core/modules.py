@@ -55,11 +55,11 @@ import torch
 from torch import nn
 
 from .anomaly import anomaly_enabled, check_step
-from .backends import BackendError, check_backend, current_backend, select_kernel
+from .backends import check_backend, select_kernel
 from .checks import check_parameters, check_state, flag, positive_int
 from .errors import InputShapeError, ParameterError, StabilityWarning
-from .generated import CHECK_STEPS, MIN_STEPS, MIN_WORK, NAME, generated_kernel, run_compiled
-from .model import NeuronModel, floating_dtype, linear_input, stack_states
+from .generated import generated_kernel
+from .model import NeuronModel, floating_dtype, stack_states
 from .params import build_parameters
 
 __all__ = [
@@ -382,15 +382,9 @@ class NeuronRecurrentCell(_RecurrentModule):
 class NeuronRecurrent(_RecurrentModule):
     """A recurrently connected population over time: ``forward(inputs (T, *B, input_size))``."""
 
-    def __init__(
-        self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, backend: str = "auto",
-        **kwargs: Any,
-    ):
+    def __init__(self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, **kwargs: Any):
         super().__init__(input_size, hidden_size, p, **kwargs)
         self.record_states = flag(record_states, name="record_states", owner=type(self).__name__)
-        self.backend = check_backend(backend)
-        self.last_backend: str | None = None
-        self.last_backend_reason: str = ""
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
         """The state before the first step of ``inputs`` (``(T, *B, input_size)``)."""
@@ -404,19 +398,6 @@ class NeuronRecurrent(_RecurrentModule):
         state = self.initial_state(x) if state is None else self._checked_state(state, self.model.recurrent_state, shape, x)
         w_rec = self.effective_recurrent_weights()
         anomaly = anomaly_enabled()
-        compiled, why = self._generated_step(x, state, p, anomaly)
-        self.last_backend_reason = why
-        if compiled is not None:
-            self.last_backend = NAME
-            z, ff = state[0], self.model.from_recurrent(state)
-            outputs = []
-            # x·W_inᵀ for every step in one product; the step around each z·W_recᵀ fused
-            for i_t in torch.nn.functional.linear(x, self.input_weights).unbind(0):
-                out, ff = run_compiled(compiled, (i_t + torch.nn.functional.linear(z, w_rec)).unsqueeze(0), ff, p)
-                z = out[0]
-                outputs.append(z)
-            return _in_layout(torch.stack(outputs), layout), self.model.to_recurrent(z, ff)
-        self.last_backend = "eager"
         outputs, recorded = [], []
         for t, x_t in enumerate(x.unbind(0)):
             z, state = self._recurrent_step(x_t, state, p, w_rec)
@@ -426,42 +407,6 @@ class NeuronRecurrent(_RecurrentModule):
             if anomaly:
                 check_step(self, t, x_t, z, state)
         return _in_layout(torch.stack(outputs), layout), (stack_states(recorded) if self.record_states else state)
-
-    def _generated_step(self, x: torch.Tensor, state: Any, p: Any, anomaly: bool) -> tuple[Any, str]:
-        """The compiled generated step to fuse around the recurrent products, or why not."""
-        requested = self.backend if self.backend != "auto" else (current_backend() or "auto")
-        if anomaly:
-            return None, "detect_anomaly() runs the eager loop"
-        if requested == "eager":
-            return None, "backend='eager' was asked for"
-        if requested == "fused":
-            raise BackendError(f"backend='fused': {self.model.name!r} has no hand-described recurrent kernel; use "
-                               f"'generated', 'auto' or 'eager'")
-        why = ""
-        if self.record_states:
-            why = "record_states=True needs every step's state"
-        elif self.model.recurrent_input is not linear_input:
-            why = f"{self.model.name!r} has its own recurrent_input, which the generated path does not fuse"
-        elif torch.compiler.is_compiling():
-            why = "numba kernels run outside torch.compile"
-        elif requested == "auto" and x.shape[0] < MIN_STEPS:
-            why = f"{x.shape[0]} step(s) < {MIN_STEPS}, where eager is as fast"
-        if not why:
-            kernel = generated_kernel(self.model)
-            ff = self.model.from_recurrent(state)
-            probe = torch.nn.functional.linear(x[:CHECK_STEPS].detach(), self.input_weights.detach())
-            work = x.shape[0] * math.prod(ff[0].shape)
-            if requested == "auto" and work < MIN_WORK and not kernel.has_compiled(probe, ff, p, self.detach_reset):
-                why = f"{work} neuron-steps < {MIN_WORK}: not worth compiling a new kernel"
-            else:
-                why = kernel.supports(probe, ff, p, detach_reset=self.detach_reset) or ""
-                if not why:
-                    return kernel.compiled(probe, ff, p, self.detach_reset), ""
-                if requested == "auto":
-                    kernel.warn_once(why)
-        if requested == "generated":
-            raise BackendError(f"backend='generated' cannot run the recurrent {self.model.name!r} here: {why}")
-        return None, why
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", record_states={self.record_states}"
