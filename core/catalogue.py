@@ -201,7 +201,12 @@ def _model_fields(factory: Any, model: Any) -> dict[str, Any]:
         "state_doc": (inspect.getdoc(model.state) or "").split("\n\n")[0].replace("\n", " "),
         "states": tuple(states),
         "input_unit": getattr(model, "input_unit", ""),
-        "backends": ("eager", *(k.name for k in getattr(model, "fused", ()))),
+        # the layer form of every model may also run the kernel generated from its step
+        # (spikeplug.generated; the conformance check "generated" says whether it covers it)
+        "backends": (
+            "eager", *(k.name for k in getattr(model, "fused", ())),
+            *(("numba-generated",) if "layer" in getattr(factory, "forms", ()) else ()),
+        ),
         "presets": tuple((name, dict(values)) for name, values in presets.items()),
     }
 

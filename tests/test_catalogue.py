@@ -66,7 +66,7 @@ def test_catalogue_lists_every_builtin_with_what_it_declares():
     assert "| `tonic_bursting` | a=0.02, b=0.2, c=-50, d=2, v_init=-70, u_init=-14 |" in izh
     assert "![izhikevich: response to the standard stimulus](models/izhikevich.png)" in izh
     lif = text[text.index("## lif\n") : text.index("## lif_adex\n")]
-    assert "| backends | `eager`, `numba-cpu` |" in lif and "dt·tau_mem_inv <= 1 for a stable Euler step" in lif
+    assert "| backends | `eager`, `numba-cpu`, `numba-generated` |" in lif and "dt·tau_mem_inv <= 1 for a stable Euler step" in lif
     assert "```text\ni_j = i + I" in lif                     # the equations as a code block
     assert "## Surrogate gradient methods" in text and "qif" not in text
 
