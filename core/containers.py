@@ -28,7 +28,7 @@ def is_stateful(module: nn.Module) -> bool:
 class Lift(nn.Module):
     """Apply a one-step module at every time step of a time-first input.
 
-    ``forward(inputs)`` or ``forward((inputs, state))`` with ``inputs`` of shape
+    ``forward(inputs, state=None)`` or ``forward((inputs, state))`` with ``inputs`` of shape
     ``(T, ...)``. A stateful module threads its state through the steps, starting from the
     given state (or its own initial state) and ``Lift`` returns ``(outputs, final_state)``;
     a stateless module is applied to each step and ``Lift`` returns ``outputs``.
@@ -45,11 +45,15 @@ class Lift(nn.Module):
         self.lifted_module = module
         self.stateful = is_stateful(module)
 
-    def forward(self, inputs: torch.Tensor | tuple[torch.Tensor, Any]) -> Any:
-        state = None
+    def forward(self, inputs: torch.Tensor | tuple[torch.Tensor, Any], state: Any = None) -> Any:
+        # the state comes as a second argument (as SequentialState passes it to a stateful
+        # child) or inside a pair (inputs, state), Norse's form
         if isinstance(inputs, tuple):
-            if len(inputs) != 2:
-                raise InputShapeError(f"Lift takes a tensor or a pair (inputs, state), got a tuple of {len(inputs)}")
+            if len(inputs) != 2 or state is not None:
+                raise InputShapeError(
+                    f"Lift takes inputs and an optional state, or one pair (inputs, state); got a tuple of "
+                    f"{len(inputs)}{' and a state' if state is not None else ''}"
+                )
             inputs, state = inputs
         if not isinstance(inputs, torch.Tensor) or inputs.dim() < 1 or inputs.shape[0] == 0:
             raise InputShapeError("Lift needs a time-first tensor (T, ...) with at least one step")

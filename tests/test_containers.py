@@ -115,3 +115,15 @@ def test_bptt_training_step_through_sequential_state():
     total.backward()
     opt.step()
     assert not torch.equal(before, net[0].weight)
+
+
+def test_lifted_cell_threads_its_state_inside_sequential_state():
+    """A stateful ``Lift`` inside ``SequentialState`` receives ``(x, state)`` like any
+    stateful child (it raised TypeError), and two calls continue from the returned state
+    exactly as one call over the joined sequence."""
+    net = spikeplug.SequentialState(torch.nn.Identity(), spikeplug.Lift(LIFCell()))
+    x = torch.rand(10, 2, 3) * 3
+    whole, _ = net(x)
+    first, states = net(x[:4])
+    second, _ = net(x[4:], states)
+    assert torch.equal(torch.cat([first, second]), whole) and whole.any()
