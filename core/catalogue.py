@@ -37,6 +37,7 @@ import torch
 from .errors import ParameterError, SpikeplugError
 from .params import format_value
 from .recording import is_spiking, state_unit
+from .simulation import registry_or_default
 
 __all__ = [
     "ModelPage",
@@ -60,14 +61,6 @@ STEPS = 400
 #: f–I curve points
 CURVE_POINTS = 41
 FIGURE_DPI = 72
-
-
-def _registry(registry: Any) -> Any:
-    if registry is not None:
-        return registry
-    from spikeplug.plugins import get_registry
-
-    return get_registry()
 
 
 @attrs.frozen
@@ -125,7 +118,7 @@ def collect(
     """One :class:`ModelPage` per neuron model and encoder (sorted by qualified name), only
     ``names`` or only those of ``distribution`` when given. With ``simulate`` each model
     runs on the standard stimulus; a model that fails to run gets its error on its page."""
-    reg = _registry(registry)
+    reg = registry_or_default(registry)
     entries = [e for k in ("neuron", "encoder") for e in reg.entries(kind=k)]
     if names:
         wanted = [reg.get(n) for n in names]
@@ -580,7 +573,7 @@ def write_catalogue(
     named after ``out`` beside it, ``docs/models/`` for ``docs/models.md``) and, with
     ``render``, the figures as PNG. Without ``out`` only the text is returned."""
     start = time.perf_counter()
-    reg = _registry(registry)
+    reg = registry_or_default(registry)
     if fmt is None:
         fmt = "html" if out is not None and str(out).endswith((".html", ".htm")) else "md"
     if fmt not in ("md", "html"):

@@ -82,7 +82,8 @@ DEFAULT_STEPS = 1000
 LISTED_SPIKES = 40
 
 
-def _registry(registry: Any) -> Any:
+def registry_or_default(registry: Any) -> Any:
+    """``registry``, or the process-wide one (imported lazily: the core never imports plugins at import)."""
     if registry is not None:
         return registry
     from spikeplug.plugins import get_registry
@@ -568,7 +569,7 @@ def sweep(
 ) -> Sweep:
     """Run model ``name`` on 0 and each current of :data:`SWEEP` (20 per decade from 1e-3 to
     1e3), one neuron per current side by side, and count the spikes (see :class:`Sweep`)."""
-    reg = _registry(registry)
+    reg = registry_or_default(registry)
     entry = reg.get(name)
     factory = _neuron_factory(entry, reg)
     steps = _check_int(steps, "steps")
@@ -620,7 +621,7 @@ def rate_curve(
     """The f–I curve of model ``name``: its mean rate over ``steps`` steps of each constant
     current (one neuron per current, run side by side). Without ``currents``: 41 currents
     from 0 to twice the standard amplitude (:attr:`Sweep.amplitude`)."""
-    reg = _registry(registry)
+    reg = registry_or_default(registry)
     entry = reg.get(name)
     factory = _neuron_factory(entry, reg)
     if not is_spiking(factory.model):
@@ -829,7 +830,7 @@ def simulate(
     :param progress: show progress on stderr: ``True``, ``False``, or ``None`` for runs
         that take more than a second.
     """
-    reg = _registry(registry)
+    reg = registry_or_default(registry)
     entry = reg.get(name)
     steps = _check_int(steps, "steps")
     if entry.kind == "encoder":
@@ -874,7 +875,7 @@ def add_arguments(p: Any) -> None:
 
 def command(args: Any) -> int:
     """``spikeplug simulate``: run, print spike times and rates, write the files asked for."""
-    reg = _registry(None)
+    reg = registry_or_default(None)
     entry = reg.get(args.name)
     text_fields = {p.name for p in reg.describe(entry.qualified_name).parameters if isinstance(p.default, str)}
     overrides = parse_assignments(args.assignments, text_fields=text_fields)
