@@ -281,8 +281,8 @@ _UNARY = {
     "aten.sigmoid.default": "{O} / ({O} + math.exp(-{x}))",
     "aten.relu.default": "({x} if ({x} != {x} or {x} > {Z}) else {Z})",
     "aten.sign.default": "({O} if {x} > {Z} else (-{O} if {x} < {Z} else {x} * {Z}))",
-    "aten.floor.default": "math.floor({x})",
-    "aten.ceil.default": "math.ceil({x})",
+    "aten.floor.default": "np.floor({x})",       # math.floor gives an int in numba
+    "aten.ceil.default": "np.ceil({x})",
 }
 _IDENTITY = {
     "aten.detach.default", "aten.alias.default", "aten.clone.default", "aten.lift_fresh_copy.default",
@@ -308,10 +308,16 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
         return tr.binary(op, a, b, reducible=_linear_in_red)
     if target in ("aten.rsub.Scalar", "aten.rsub.Tensor"):
         a, b = args[0], args[1]
+        alpha = kwargs.get("alpha", 1)
+        if alpha != 1:
+            a = tr.binary("*", a, alpha, reducible=_linear_in_red)
         return tr.binary("-", b, a, reducible=_additive)
     base, _, overload = target.removeprefix("aten.").partition(".")
     if base in _COMPARE:
         return tr.compare(_COMPARE[base], args[0], args[1])
+    if target == "aten.neg.default" and isinstance(args[0], _Value) and args[0].level == "red":
+        a = args[0]                                  # −Σ a is Σ (−a): still a sum over the population
+        return _Value(f"(-{a.expr})", "red", a.dtype)
     if target in _UNARY:
         return tr.unary(_UNARY[target], args[0])
     if target in _IDENTITY:
@@ -327,8 +333,8 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
             return a
         if dtype not in NUMBA_TYPES:
             raise Unsupported(f"a conversion to {dtype}")
-        if isinstance(a, _Value):
-            return tr.emit(f"{NUMBA_TYPES[dtype]}({a.expr})", a.level, dtype, a.wrapped)
+        if isinstance(a, _Value):   # .to() makes a tensor: no longer a wrapped Python number
+            return tr.emit(f"{NUMBA_TYPES[dtype]}({a.expr})", a.level, dtype)
         return tr.emit(tr.literal(a, dtype), "const", dtype)
     if target == "aten.where.self":
         cond, a, b = args
@@ -371,8 +377,9 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
     if target == "aten.threshold_backward.default":
         grad, x, threshold = args
         dtype = _promote([grad, x])
-        return tr.emit(f"({tr.cast(grad, dtype)} if {tr.cast(x, dtype)} > {tr.cast(threshold, dtype)} else "
-                       f"{tr.zero(dtype)})", _level([grad, x]), dtype)
+        # torch: x <= threshold ? 0 : grad (so a NaN x passes the gradient)
+        return tr.emit(f"({tr.zero(dtype)} if {tr.cast(x, dtype)} <= {tr.cast(threshold, dtype)} else "
+                       f"{tr.cast(grad, dtype)})", _level([grad, x]), dtype)
     if target == "aten.tanh_backward.default":
         grad, y = args
         dtype = _promote([grad, y])
@@ -397,7 +404,9 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
         fill = 0.0 if "zeros" in target else 1.0 if "ones" in target else args[1]
         src = args[0]
         dtype = kwargs.get("dtype") or (src.dtype if isinstance(src, _Value) else torch.get_default_dtype())
-        return tr.emit(tr.literal(fill, dtype), "const", dtype)
+        # a tensor shaped like its source: per-neuron (dimensioned) where the source is
+        level = src.level if isinstance(src, _Value) and src.level == "elem" else "const"
+        return tr.emit(tr.literal(fill, dtype), level, dtype)
     if target in ("aten.zeros.default", "aten.ones.default", "aten.full.default", "aten.scalar_tensor.default"):
         shape = node.args[0] if target != "aten.scalar_tensor.default" else []
         if list(shape) not in ([],):

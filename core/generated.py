@@ -47,6 +47,7 @@ from typing import Any, NamedTuple
 
 import attrs
 import torch
+from torch.autograd.function import once_differentiable
 
 from .backends import FusedKernel
 from .codegen import NUMBA_TYPES, Body, Leaf, Unsupported, translate
@@ -103,6 +104,7 @@ class _Structure(NamedTuple):
     params: tuple[_Param, ...]
     baked: tuple[tuple[str, Any], ...]
     detach_reset: bool
+    default_dtype: torch.dtype            # what integer and boolean values promote to
 
 
 def _structure(model: Any, p: Any, dtype: torch.dtype, detach_reset: bool) -> _Structure | str:
@@ -125,7 +127,9 @@ def _structure(model: Any, p: Any, dtype: torch.dtype, detach_reset: bool) -> _S
                 params.append(_Param(field.name, "elem", dtype))
         else:
             return f"parameter {field.name} holds a {type(value).__name__}"
-    return _Structure(model.step, model.state, dtype, tuple(params), tuple(baked), bool(detach_reset))
+    return _Structure(
+        model.step, model.state, dtype, tuple(params), tuple(baked), bool(detach_reset), torch.get_default_dtype()
+    )
 
 
 # --------------------------------------------------------------------------- tracing
@@ -164,6 +168,12 @@ def _step_function(structure: _Structure, p: Any) -> Callable[..., tuple[torch.T
 
 
 def _trace(structure: _Structure, p: Any) -> tuple[torch.fx.GraphModule, torch.fx.GraphModule]:
+    # inference_mode, unlike no_grad, is not lifted by enable_grad: the vjp would trace zeros
+    with torch.inference_mode(False):
+        return _trace_graphs(structure, p)
+
+
+def _trace_graphs(structure: _Structure, p: Any) -> tuple[torch.fx.GraphModule, torch.fx.GraphModule]:
     from torch.fx.experimental.proxy_tensor import make_fx
 
     step = _step_function(structure, p)
@@ -327,8 +337,16 @@ def _sources(structure: _Structure, forward: Body, backward: Body, saved: tuple[
     return forward_module, backward_module
 
 
+_load_lock = threading.Lock()
+
+
 def _load(source: str) -> Any:
     """Import ``source`` from a file named by its hash in the cache directory."""
+    with _load_lock:                      # one import per module, never a half-initialised one
+        return _load_locked(source)
+
+
+def _load_locked(source: str) -> Any:
     import numba
 
     digest = hashlib.sha256(f"{source}\n{numba.__version__}".encode()).hexdigest()[:24]
@@ -344,8 +362,8 @@ def _load(source: str) -> Any:
     if module is None:
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
         spec.loader.exec_module(module)
+        sys.modules[name] = module
     return module
 
 
@@ -391,6 +409,7 @@ class _Sequence(torch.autograd.Function):
         return (out, *finals)
 
     @staticmethod
+    @once_differentiable                      # no double backward through numba: a clear error, not a crash
     def backward(ctx: Any, g_out: torch.Tensor | None, *g_finals: torch.Tensor | None):
         kernels = ctx.kernels
         st = kernels.structure
@@ -542,10 +561,11 @@ def _build(structure: _Structure, p: Any) -> _Compiled | str:
         forward_source, backward_source = _sources(structure, forward, backward, saved)
     except Unsupported as exc:
         return f"the step uses {exc}, which the generator does not fuse"
-    return _Compiled(
-        structure, _load(forward_source).forward, _load(backward_source).backward,
-        forward_source + "\n" + backward_source, traced, saved,
-    )
+    try:
+        forward_fn, backward_fn = _load(forward_source).forward, _load(backward_source).backward
+    except Exception as exc:  # noqa: BLE001 - e.g. an unwritable cache directory: run eager and say why
+        return f"the generated source could not be written or imported ({type(exc).__name__}: {exc})"
+    return _Compiled(structure, forward_fn, backward_fn, forward_source + "\n" + backward_source, traced, saved)
 
 
 # --------------------------------------------------------------------------- equality
@@ -554,7 +574,10 @@ def _build(structure: _Structure, p: Any) -> _Compiled | str:
 def _first_use_check(model: Any, compiled: _Compiled, inputs: torch.Tensor, state: Any, p: Any, detach: bool) -> str:
     """``""`` when the kernels equal the eager loop on the first steps of ``inputs``, else the divergence."""
     start = time.perf_counter()
-    report = check_generated(model, compiled, inputs[:CHECK_STEPS], state, p, detach_reset=detach)
+    try:                                  # numba compiles here, on the first call
+        report = check_generated(model, compiled, inputs[:CHECK_STEPS], state, p, detach_reset=detach)
+    except Exception as exc:  # noqa: BLE001 - a kernel that fails to compile or run is not used
+        report = f"the kernel failed on its first run ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     if compiled.compile_seconds is None:
         compiled.compile_seconds = time.perf_counter() - start
     return report
@@ -569,6 +592,14 @@ def check_generated(
     (relative, floor 1e-3 of the largest value) and the gradients of the input, the initial
     state and every tensor parameter within ``grad_rtol`` (relative, floor 10 % of the
     largest gradient). ``""`` when equal, else a description of each divergence."""
+    with torch.inference_mode(False):     # (inference tensors are cloned into normal ones below)
+        return _check(model, compiled, inputs, state, p, detach_reset, state_rtol, grad_rtol)
+
+
+def _check(
+    model: Any, compiled: _Compiled, inputs: torch.Tensor, state: Any, p: Any, detach_reset: bool,
+    state_rtol: float, grad_rtol: float,
+) -> str:
     tensors = {f.name: getattr(p, f.name) for f in attrs.fields(type(p)) if isinstance(getattr(p, f.name), torch.Tensor)}
     results = {}
     for backend in ("eager", "generated"):

@@ -71,11 +71,12 @@ def test_a_new_model_gets_the_generated_backend_from_auto():
     x = _big_input()
     results = {}
     for backend in ("auto", "eager"):
-        layer = Resonator(backend=backend, learnable=("omega",))
+        layer = Resonator(backend=backend, learnable=("omega", "damping"))   # −damping·v: a negated sum
         xs = x.clone().requires_grad_(True)
         out, state = layer(xs)
         (out.sum() + state.v.sum()).backward()
-        results[backend] = (out, state, xs.grad, layer.omega.grad, layer.last_backend)
+        results[backend] = (out, state, xs.grad, torch.stack([layer.omega.grad, layer.damping.grad]),
+                            layer.last_backend)
     (out_a, state_a, gx_a, gw_a, kind), (out_e, state_e, gx_e, gw_e, _) = results["auto"], results["eager"]
     assert kind == NAME
     assert out_a.sum() > 0 and torch.equal(out_a, out_e)
@@ -264,3 +265,43 @@ def test_inference_without_gradient_saves_nothing_and_matches():
         eager_out, eager_state = spikeplug.create("izhikevich", backend="eager")(x * 10)
     assert torch.equal(gen_out, eager_out)
     torch.testing.assert_close(gen_state, eager_state, rtol=1e-6, atol=1e-5)
+
+
+def test_first_use_under_inference_mode_still_gives_true_gradients_later():
+    """A kernel first built and checked under ``torch.inference_mode`` (where ``enable_grad``
+    does not restore autograd) must still trace the real backward: training afterwards
+    gives eager's gradients, not zeros."""
+    x = 3.0 * torch.rand(8, 2, 3, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    with torch.inference_mode():
+        spikeplug.create("lif_ex", backend="generated").double()(x.clone())
+    grads = []
+    for backend in ("generated", "eager"):
+        xs = x.clone().requires_grad_(True)
+        out, state = spikeplug.create("lif_ex", backend=backend).double()(xs)
+        (out.sum() + state.v.sum()).backward()
+        grads.append(xs.grad)
+    assert grads[1].abs().sum() > 0
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-6, atol=1e-9)
+
+
+def test_unwritable_cache_directory_falls_back_to_eager(tmp_path, monkeypatch):
+    """Where the cache directory cannot be written, ``auto`` runs eager and says why once;
+    nothing crashes."""
+    blocker = tmp_path / "not_a_directory"
+    blocker.write_text("")
+    monkeypatch.setenv("SPIKEPLUG_CACHE_DIR", str(blocker))
+    layer = Resonator(omega=torch.tensor(59.0, dtype=torch.float64), damping=torch.tensor(21.0, dtype=torch.float64))
+    with pytest.warns(BackendWarning, match=r"could not be written or imported"):
+        out, _ = layer(_big_input())
+    assert layer.last_backend == "eager" and out.shape == (40, 16, 256)
+
+
+def test_double_backward_through_the_generated_kernel_is_refused_clearly():
+    """Gradients of gradients do not go through numba: asking for them names the problem
+    (``once_differentiable``) instead of failing inside the kernel."""
+    layer = spikeplug.create("lsnn", backend="generated").double()
+    x = torch.rand(6, 3, dtype=torch.float64, requires_grad=True)
+    out, state = layer(x)
+    (g,) = torch.autograd.grad((state.v ** 2).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match=r"once_differentiable"):
+        g.sum().backward()
