@@ -108,3 +108,20 @@ def test_compressed_sparse_input_gives_dense_output():
     out, _ = cell(x.to_sparse_csr())
     assert out.layout == torch.strided
     assert torch.equal(out, modules("lif").create("cell")(x)[0])
+
+
+@pytest.mark.parametrize("name", ["lif", "lif_adex", "izhikevich"])
+def test_generated_backend_takes_views_channels_last_and_refuses_sparse(name):
+    """The generated backend gives the eager loop's values for a transposed view and a
+    channels-last 4-D input, and refuses a sparse input with a BackendError naming the layout
+    (``auto`` then runs eager)."""
+    pytest.importorskip("numba")
+    base = spiky(6, 4, 3, 2) * (10.0 if name == "izhikevich" else 1.0)
+    for x in (base.permute(0, 3, 2, 1), base.to(memory_format=torch.channels_last)):
+        out, state = modules(name).create("layer", backend="generated")(x)
+        expected, expected_state = modules(name).create("layer", backend="eager")(x.contiguous())
+        assert out.shape == x.shape and torch.equal(out, expected)
+        for a, b in zip(state, expected_state):
+            torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+    with pytest.raises(BackendError, match=r"takes dense \(strided\) tensors, got torch\.sparse_coo"):
+        modules(name).create("layer", backend="generated")(spiky(6, 2, 3).to_sparse())
