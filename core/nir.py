@@ -169,19 +169,23 @@ def _leaves(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
 
 
 def _neuron_entry(module: nn.Module, reg: Any) -> tuple[Any, Any] | None:
-    """``(model entry, NIR mapping entry or None)`` of a spikeplug neuron module, ``None`` for other modules."""
+    """``(model entry, NIR mapping entry or None)`` of a spikeplug neuron module, ``None`` for other modules.
+
+    The module's model is found by identity among the registered factories; where several
+    entries share one model (a plugin re-registering a family), one with a mapping wins."""
     model = getattr(type(module), "model", None)
     if model is None or not hasattr(module, "params"):
         return None
+    found = []
     for entry in reg.entries(kind="neuron"):
-        factory = entry.spec.factory
         try:
             factory = reg.factory(entry.qualified_name)
         except SpikeplugError:
             continue
         if getattr(factory, "model", None) is model:
-            return entry, reg.nir_mapping(entry.qualified_name)
-    return None
+            found.append((entry, reg.nir_mapping(entry.qualified_name)))
+    found.sort(key=lambda f: (f[1] is None, (f[0].distribution or "").lower() != "spikeplug", f[0].qualified_name))
+    return found[0] if found else None
 
 
 def _param_values(p: Any) -> dict[str, Any]:
