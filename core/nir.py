@@ -252,6 +252,11 @@ def to_nir(
         found = _neuron_entry(leaf, reg)
         if found is not None:
             entry, mapping = found
+            if not isinstance(leaf, _feedforward_types()):
+                raise NIRError(
+                    f"module {name!r} is a {type(leaf).__name__} of {entry.qualified_name}; to_nir exports the cell and "
+                    "layer forms only (recurrent and linear forms carry weights that would need a recurrent NIR graph)"
+                )
             lead = 2 if isinstance(leaf, _layer_types()) else 1
             if io is not None:
                 shape = tuple(io[0][lead:])
@@ -346,6 +351,12 @@ def to_nir(
 
 def _pair(v: Any) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _feedforward_types() -> tuple[type, ...]:
+    from .modules import NeuronCell, NeuronLayer
+
+    return (NeuronCell, NeuronLayer)
 
 
 def _layer_types() -> tuple[type, ...]:

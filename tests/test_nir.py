@@ -240,6 +240,14 @@ def test_reset_by_subtraction_is_refused_on_export():
         spikeplug.to_nir(net, dt=DT)
 
 
+def test_recurrent_forms_are_refused_on_export():
+    """A recurrent LIF carries recurrent weights a CubaLIF node cannot hold: export refuses it
+    rather than dropping the weights."""
+    rec = spikeplug.create("lif", form="recurrent_cell", input_size=2, hidden_size=3)
+    with pytest.raises(NIRError, match=r"module '0' is a LIFRecurrentCell of lif:lif; to_nir exports the cell and layer forms only"):
+        spikeplug.to_nir(rec, torch.zeros(1, 2), dt=DT)
+
+
 def test_qif_has_no_nir_node_and_the_error_lists_the_primitives():
     """The example plugin's qif declares no mapping (NIR has no quadratic IF): export names the
     model and the NIR primitives that are mapped."""
