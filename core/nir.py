@@ -236,7 +236,12 @@ def to_nir(
     leaves = _leaves(module)
     seen: dict[int, tuple[torch.Size, torch.Size]] = {}
     if sample_input is not None:
-        hooks = [m.register_forward_hook(lambda m, i, o: seen.__setitem__(id(m), (i[0].shape, (o[0] if isinstance(o, tuple) else o).shape))) for _, m in leaves]
+
+        def record_shapes(m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            out = output[0] if isinstance(output, tuple) else output  # stateful modules return (output, state)
+            seen[id(m)] = (inputs[0].shape, out.shape)
+
+        hooks = [m.register_forward_hook(record_shapes) for _, m in leaves]
         try:
             with torch.no_grad():
                 module(sample_input)
@@ -491,7 +496,7 @@ def _structural(nid: str, node: Any) -> nn.Module | None:
         return m
     if isinstance(node, nir.Conv2d):
         w = torch.from_numpy(np.array(node.weight))
-        padding = node.padding if isinstance(node.padding, str) else _pair(tuple(int(p) for p in np.atleast_1d(node.padding)) if not isinstance(node.padding, int) else node.padding)
+        padding = node.padding if isinstance(node.padding, str) else _ints(node.padding)  # 'same'/'valid' pass as is
         m = nn.Conv2d(
             w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[-2:]), stride=_ints(node.stride),
             padding=padding, dilation=_ints(node.dilation), groups=int(node.groups), bias=True, dtype=w.dtype,

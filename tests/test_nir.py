@@ -6,6 +6,7 @@ the input held over the step and the synaptic current updated before the voltage
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import warnings
@@ -377,6 +378,12 @@ def test_cli_nir_inspect_lists_nodes_edges_and_models(tmp_path, capsys):
     assert any(line.split()[:2] == ["1", "CubaLIF"] and line.rstrip().endswith("lif:lif") for line in out.splitlines())
     assert "  input -> 0" in out and "torch.nn.Linear" in out
     assert main(["nir", "inspect", str(tmp_path / "missing.nir")]) == 1
+    odd = tmp_path / "odd.nir"
+    nir.write(odd, _graph(nir.Scale(scale=np.ones(2)), 2))
+    assert main(["nir", "inspect", "--json", str(odd)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {n["id"]: n["maps_to"] for n in info["nodes"]}["neuron"] == "unsupported"
+    assert sorted(map(tuple, info["edges"])) == [("input", "neuron"), ("neuron", "output")]
 
 
 def test_import_spikeplug_does_not_import_nir():
