@@ -122,6 +122,7 @@ __all__ = [
     "describe",
     "finite",
     "floating_dtype",
+    "from_nir",
     "get_surrogate",
     "is_stateful",
     "known_surrogate",
@@ -142,6 +143,7 @@ __all__ = [
     "stack_states",
     "state_tensor",
     "threshold",
+    "to_nir",
     "voltage_accumulator",
 ]
 
@@ -159,6 +161,25 @@ def create(name: str, /, **kwargs: Any) -> Any:
     from spikeplug.plugins import get_registry  # lazy: discovery on first use only
 
     return get_registry().create(name, **kwargs)
+
+
+def to_nir(module: Any, sample_input: Any = None, *, dt: float) -> Any:
+    """The ``nir.NIRGraph`` of a feed-forward spikeplug network at step ``dt`` (seconds).
+
+    Needs ``pip install 'spikeplug[nir]'``; see :func:`spikeplug.nir.to_nir` and ``docs/nir.md``.
+    """
+    from . import nir as _nir  # lazy: importing spikeplug imports no nir
+
+    return _nir.to_nir(module, sample_input, dt=dt)
+
+
+def from_nir(graph_or_path: Any, *, dt: float, form: str | None = None) -> Any:
+    """A stateful network (``forward(x, state) -> (output, state)``) simulating a NIR graph or file at
+    step ``dt`` (seconds). See :func:`spikeplug.nir.from_nir` and ``docs/nir.md``.
+    """
+    from . import nir as _nir
+
+    return _nir.from_nir(graph_or_path, dt=dt, form=form)
 
 
 def describe(name: str) -> Any:

@@ -7,6 +7,7 @@
     spikeplug describe NAME [--json]    parameters with defaults, units and meaning
     spikeplug simulate NAME [...]       run a model on a standard stimulus; --plot, --csv, --json
     spikeplug catalogue [--out FILE]    every installed model with its parameters, states and response
+    spikeplug nir inspect FILE [--json] a NIR file's nodes, edges and the spikeplug model of each node
 
 Further commands (``demo``) register themselves in :data:`COMMANDS`.
 """
@@ -129,6 +130,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
         _catalogue.add_arguments,
         _catalogue.command,
     ),
+    "nir": (
+        "NIR interchange: `spikeplug nir inspect FILE` lists nodes, edges and the spikeplug model of each node",
+        lambda p: _nir_cli("add_arguments")(p),
+        lambda a: _nir_cli("command")(a),
+    ),
     "demo": ("train a small spiking network on scikit-learn's 8x8 digits", _demo.add_arguments, _demo.command),
 }
 
@@ -155,6 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SpikeplugError as exc:
             print(f"spikeplug {args.command}: error: {exc}", file=sys.stderr)
             return 1
+
+
+def _nir_cli(name: str) -> Any:
+    from . import nir  # the module imports the nir package only when a command runs
+
+    return getattr(nir, name)
 
 
 def _plugin_warning() -> type[Warning]:

@@ -33,7 +33,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl, hookspec
 from .registry import PluginRecord, Registry, get_registry
-from .specs import Entry, ModelSpec, parse_name, qualified_name
+from .specs import Entry, ModelSpec, NIRImport, NIRMapping, parse_name, qualified_name
 
 __all__ = [
     "AmbiguousNameError",
@@ -41,6 +41,8 @@ __all__ = [
     "Entry",
     "InvalidNameError",
     "ModelSpec",
+    "NIRImport",
+    "NIRMapping",
     "PluginError",
     "PluginLoadWarning",
     "PluginRecord",

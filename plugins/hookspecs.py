@@ -15,7 +15,7 @@ import pluggy
 if TYPE_CHECKING:
     from spikeplug.surrogates import Surrogate
 
-    from .specs import ModelSpec
+    from .specs import ModelSpec, NIRMapping
 
 PROJECT = "spikeplug"
 
@@ -54,4 +54,26 @@ def spikeplug_surrogates() -> Sequence[Surrogate]:
         @hookimpl
         def spikeplug_surrogates():
             return [Surrogate("sigmoid", sigmoid_derivative, "σ'(αx)·α")]
+    """
+
+
+@hookspec
+def spikeplug_nir_mappings() -> Sequence[NIRMapping]:
+    """Declare how this plugin's own neuron models translate to and from NIR nodes.
+
+    Used by :func:`spikeplug.to_nir`, :func:`spikeplug.from_nir` and ``spikeplug nir
+    inspect``. A plugin may only map models it contributes itself; a model without a
+    mapping raises a clear error on export. Keep this cheap: give ``to_nir``/``from_nir``
+    as lazy ``"module:attr"`` references, so neither ``nir`` nor the model is imported
+    while plugins register.
+
+    :returns: a sequence of :class:`~spikeplug.plugins.NIRMapping`.
+
+    Example::
+
+        @hookimpl
+        def spikeplug_nir_mappings():
+            return [NIRMapping(model="qif", nir_types=("QIF",),
+                               to_nir="my_package.qif_nir:to_nir",
+                               from_nir="my_package.qif_nir:from_nir")]
     """

@@ -69,7 +69,7 @@ from .errors import (
     ShadowedNameWarning,
     UnknownNameError,
 )
-from .specs import Entry, ModelSpec, parse_name, qualified_name, resolve_reference
+from .specs import Entry, ModelSpec, NIRMapping, parse_name, qualified_name, resolve_reference
 
 __all__ = [
     "Registry",
@@ -193,6 +193,7 @@ class Registry:
     _records: dict[str, PluginRecord] = attrs.field(init=False, factory=dict)
     # method name -> Surrogate, for the threshold of every step; emptied whenever an entry changes
     _surrogates: dict[str, Surrogate] = attrs.field(init=False, factory=dict)
+    _nir: dict[str, Entry] = attrs.field(init=False, factory=dict)  # qualified model name -> its NIR mapping
     _shared: dict[str, list[str]] = attrs.field(init=False, factory=dict)  # entry-point name -> qualified plugin names
     _state: str = attrs.field(init=False, default="new")
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock, eq=False, repr=False)
@@ -336,6 +337,41 @@ class Registry:
                         self._add(item, record)
                 except Exception:  # noqa: BLE001 - a broken hook costs only its own plugin's models
                     self._fail(record, traceback.format_exc())
+        self._collect_nir()
+
+    def _collect_nir(self) -> None:
+        """NIR mappings, one plugin at a time; a plugin maps only the models it contributes itself."""
+        impls = sorted(self._pm.hook.spikeplug_nir_mappings.get_hookimpls(), key=lambda impl: impl.plugin_name)
+        for impl in impls:
+            record = self._records[impl.plugin_name]
+            if record.status != "loaded":
+                continue
+            try:
+                result = impl.function()
+                items = list(result) if result is not None else []
+                found = []
+                for item in items:
+                    if not isinstance(item, NIRMapping):
+                        raise PluginError(
+                            f"hook spikeplug_nir_mappings must return NIRMapping objects, got {type(item).__name__}: {item!r}"
+                        )
+                    qname = qualified_name(record.name, item.model)
+                    if qname not in record.models or self._entries[qname].kind != "neuron":
+                        own = sorted(self._entries[q].name for q in record.models if self._entries[q].kind == "neuron")
+                        raise PluginError(
+                            f"NIRMapping(model={item.model!r}) of plugin {record.name!r} names no neuron model of that "
+                            f"plugin; a plugin maps only its own models ({', '.join(own) or 'it has none'})"
+                        )
+                    if qname in self._nir or qname in (q for q, _ in found):
+                        raise DuplicateNameError(f"plugin {record.name!r} declares two NIR mappings for {item.model!r}")
+                    found.append((qname, item))
+                for qname, item in found:
+                    self._nir[qname] = Entry(
+                        name=item.model, kind="nir", summary=", ".join(item.nir_types), spec=item,
+                        plugin=record.name, distribution=record.distribution, version=record.version,
+                    )
+            except Exception:  # noqa: BLE001 - a broken hook is reported like any other
+                self._fail(record, traceback.format_exc())
 
     def _keep_record(self, record: PluginRecord) -> None:
         if record.name not in self._records or self._records[record.name].status != "loaded":
@@ -432,6 +468,7 @@ class Registry:
             )
 
     def _remove(self, qname: str) -> None:
+        self._nir.pop(qname, None)
         entry = self._entries.pop(qname)
         self._surrogates.clear()
         self._by_name[entry.name].remove(qname)
@@ -504,6 +541,17 @@ class Registry:
         """What discovery found: loaded, failed (with traceback), blocked and skipped plugins."""
         self._ensure_loaded()
         return [self._records[k] for k in sorted(self._records)]
+
+    def nir_mappings(self) -> list[Entry]:
+        """The NIR mappings plugins declared (``spec`` is the :class:`NIRMapping`), sorted by
+        qualified model name; each carries the origin of the plugin that declared it."""
+        self._ensure_loaded()
+        return [self._nir[q] for q in sorted(self._nir)]
+
+    def nir_mapping(self, name: str) -> Entry | None:
+        """The NIR mapping of model ``name`` (bare or qualified), or ``None`` if its plugin declares none."""
+        entry = self._resolve(name, kinds=("neuron",))
+        return self._nir.get(entry.qualified_name)
 
     def get(self, name: str, kind: str | None = None) -> Entry:
         """The :class:`Entry` registered under ``name`` (bare or qualified)."""

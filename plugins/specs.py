@@ -11,7 +11,7 @@ import attrs
 
 from .errors import InvalidNameError, PluginError
 
-__all__ = ["ModelSpec", "Entry", "KINDS", "parse_name", "qualified_name", "resolve_reference"]
+__all__ = ["ModelSpec", "NIRMapping", "NIRImport", "Entry", "KINDS", "parse_name", "qualified_name", "resolve_reference"]
 
 KINDS = ("neuron", "encoder", "surrogate")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -61,6 +61,71 @@ class ModelSpec:
     factory: Callable[..., Any] | str = attrs.field(validator=_check_factory)
     parameters: type | str | None = None
     presets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+def _check_callable_or_ref(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if callable(value):
+        return
+    if isinstance(value, str):
+        module_name, sep, attr = value.partition(":")
+        if sep and module_name and attr:
+            return
+    raise PluginError(
+        f"{type(instance).__name__}({instance.model!r}).{attribute.name} must be a callable or a lazy reference "
+        f"'package.module:attribute', got {value!r} ({type(value).__name__})"
+    )
+
+
+def _check_nir_types(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    bad = [v for v in value if not isinstance(v, str) or not v.isidentifier()]
+    if bad:
+        raise PluginError(
+            f"NIRMapping({instance.model!r}).nir_types must be NIR node class names such as 'CubaLIF', got {bad[0]!r}"
+        )
+
+
+@attrs.frozen
+class NIRMapping:
+    """How one of a plugin's own neuron models translates to and from a NIR node.
+
+    Returned by the hook ``spikeplug_nir_mappings``; the host attaches the origin and
+    checks that ``model`` is a model of the same plugin. Both functions may be lazy
+    ``"package.module:attribute"`` references, so registration imports neither ``nir``
+    nor the family's code.
+
+    :param model: the plugin's model name (bare, e.g. ``"lif"``).
+    :param nir_types: the NIR node class names the model is exported as and imported from,
+        e.g. ``("CubaLIF",)``; the first one is what :func:`spikeplug.to_nir` writes.
+    :param to_nir: ``to_nir(params, shape, dt) -> nir.NIRNode``: the node for a population
+        of ``shape`` neurons with parameters ``params`` simulated at step ``dt`` (seconds).
+        Raise :class:`spikeplug.nir.NIRError` for parameters NIR cannot express.
+    :param from_nir: ``from_nir(node, dt) -> NIRImport``: parameter overrides for
+        ``create(model, ...)`` and the input gain that makes the model's step at ``dt`` follow
+        the node's ODE exactly. Raise :class:`spikeplug.nir.NIRError` for values it cannot.
+    """
+
+    model: str = attrs.field(validator=_check_name)
+    nir_types: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_nir_types)
+    to_nir: Callable[..., Any] | str = attrs.field(validator=_check_callable_or_ref)
+    from_nir: Callable[..., Any] | str = attrs.field(validator=_check_callable_or_ref)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.nir_types:
+            raise PluginError(f"NIRMapping({self.model!r}).nir_types must name at least one NIR node type")
+
+
+@attrs.frozen
+class NIRImport:
+    """What a mapping's ``from_nir`` returns.
+
+    :param overrides: keyword parameters for ``create(model, **overrides)`` (floats, or
+        tensors of the population's shape where the node's values differ per neuron).
+    :param input_gain: factor applied to the input before the model's step (a float or a
+        tensor of the population's shape); ``1.0`` adds nothing to the network.
+    """
+
+    overrides: dict[str, Any] = attrs.field(factory=dict, converter=dict)
+    input_gain: Any = 1.0
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ SPECS = sorted(n for n in dir(hookspecs) if n.startswith("spikeplug_") and calla
 
 def test_there_are_few_prefixed_hooks():
     """Hooks are few and prefixed with spikeplug_ (the registry relies on the prefix)."""
-    assert SPECS == ["spikeplug_models", "spikeplug_surrogates"]
+    assert SPECS == ["spikeplug_models", "spikeplug_nir_mappings", "spikeplug_surrogates"]
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -1,6 +1,6 @@
 """Plugin module of the integrate-and-fire family (entry point ``iaf``): registration only, no model code."""
 
-from spikeplug.plugins import ModelSpec, hookimpl
+from spikeplug.plugins import ModelSpec, NIRMapping, hookimpl
 
 
 @hookimpl
@@ -13,5 +13,17 @@ def spikeplug_models() -> list[ModelSpec]:
             factory="spikeplug.neurons_builtin.iaf.modules:MODULES",
             parameters="spikeplug.neurons_builtin.iaf.model:IAFParameters",
             presets=("bio",),
+        )
+    ]
+
+
+@hookimpl
+def spikeplug_nir_mappings() -> list[NIRMapping]:
+    return [
+        NIRMapping(
+            model="iaf",
+            nir_types=("IF",),
+            to_nir="spikeplug.neurons_builtin.iaf.nir_mapping:to_nir",
+            from_nir="spikeplug.neurons_builtin.iaf.nir_mapping:from_nir",
         )
     ]

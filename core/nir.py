@@ -1,0 +1,689 @@
+"""Interchange with NIR, the Neuromorphic Intermediate Representation (``spikeplug[nir]``).
+
+:func:`to_nir` turns a feed-forward spikeplug network into a :class:`nir.NIRGraph`;
+:func:`from_nir` turns a NIR graph (or a file written by ``nir.write``) back into a stateful
+:class:`~spikeplug.SequentialState` whose ``forward(x, state)`` returns ``(output, state)``.
+
+The core knows the stateless primitives (``Affine``, ``Linear``, ``Conv2d``, ``Flatten``,
+``AvgPool2d``, ``SumPool2d``) and no neuron family: each plugin declares the NIR mapping of
+its own models through the hook ``spikeplug_nir_mappings`` (:class:`spikeplug.plugins.NIRMapping`).
+Translation tables, units and the relation between NIR's ODEs and spikeplug's Euler step:
+``docs/nir.md``.
+
+Importing this module imports neither ``nir`` nor ``nirtorch``; the functions do, and say how
+to install them when they are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from .containers import Lift, SequentialState
+from .errors import SpikeplugError
+
+if TYPE_CHECKING:
+    import nir as nir_module
+    import numpy as np
+
+__all__ = [
+    "NIRError",
+    "InputGain",
+    "to_nir",
+    "from_nir",
+    "inspect_graph",
+    "as_array",
+    "from_array",
+    "positive_field",
+    "finite_field",
+    "STRUCTURAL_TYPES",
+]
+
+#: NIR node types the core maps itself (neurons come from plugins)
+STRUCTURAL_TYPES = ("Input", "Output", "Affine", "Linear", "Conv2d", "Flatten", "AvgPool2d", "SumPool2d")
+_META = "spikeplug."  # prefix of the provenance keys in a node's metadata
+_RTOL = 1e-6  # how closely a node must match the model its provenance names to rebuild that model exactly
+
+
+class NIRError(SpikeplugError, ValueError):
+    """A network that NIR cannot express, or a NIR graph spikeplug cannot import exactly."""
+
+
+def _nir() -> Any:
+    try:
+        import nir
+    except ImportError as exc:  # pragma: no cover - the test environment has the extra
+        raise NIRError("NIR interchange needs the 'nir' package: pip install 'spikeplug[nir]'") from exc
+    return nir
+
+
+def _np() -> Any:
+    import numpy as np
+
+    return np
+
+
+def _registry(registry: Any) -> Any:
+    if registry is not None:
+        return registry
+    from spikeplug.plugins import get_registry
+
+    return get_registry()
+
+
+def _check_dt(dt: Any) -> float:
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not math.isfinite(dt) or dt <= 0:
+        raise NIRError(f"dt must be a positive number of seconds (the step the graph is simulated at), got {dt!r}")
+    return float(dt)
+
+
+# ---------------------------------------------------------------- helpers for plugin mappings
+def as_array(value: Any, shape: Sequence[int]) -> np.ndarray:
+    """A parameter value (float or tensor broadcastable to ``shape``) as a float64 array of ``shape``.
+
+    >>> as_array(2.0, (3,)).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    np = _np()
+    if isinstance(value, torch.Tensor):
+        value = value.detach().to("cpu", torch.float64).numpy()
+    return np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), tuple(shape)))
+
+
+def from_array(array: Any) -> float | torch.Tensor:
+    """A NIR parameter array as spikeplug takes it: a float when every neuron shares the value,
+    else a float32 tensor of the array's shape.
+
+    >>> from_array([0.5, 0.5])
+    0.5
+    """
+    np = _np()
+    a = np.asarray(array, dtype=np.float64)
+    if a.size == 0:
+        raise NIRError("a NIR parameter array is empty")
+    flat = a.reshape(-1)
+    if np.all(flat == flat[0]):
+        return float(flat[0])
+    return torch.from_numpy(a.astype(np.float32))
+
+
+def positive_field(node: Any, name: str) -> np.ndarray:
+    """``node.<name>`` as a float64 array, checked finite and positive (time constants)."""
+    np = _np()
+    a = np.asarray(getattr(node, name), dtype=np.float64)
+    bad = a[~(np.isfinite(a) & (a > 0))]
+    if bad.size:
+        raise NIRError(f"{type(node).__name__}.{name} must be finite and positive (seconds), got {bad.reshape(-1)[0]!r}")
+    return a
+
+
+def finite_field(node: Any, name: str) -> np.ndarray:
+    """``node.<name>`` as a float64 array, checked finite (potentials, ``r``, ``w_in``)."""
+    np = _np()
+    a = np.asarray(getattr(node, name), dtype=np.float64)
+    bad = a[~np.isfinite(a)]
+    if bad.size:
+        raise NIRError(f"{type(node).__name__}.{name} must be finite, got {bad.reshape(-1)[0]!r}")
+    return a
+
+
+class InputGain(nn.Module):
+    """Multiplies the input by a fixed gain: the part of a NIR node's input scaling (``r``,
+    ``w_in``) that the neuron model itself has no parameter for. Stateless."""
+
+    def __init__(self, gain: float | torch.Tensor):
+        super().__init__()
+        self.register_buffer("gain", torch.as_tensor(gain, dtype=torch.float32).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gain
+
+    def extra_repr(self) -> str:
+        return f"gain={self.gain.tolist() if self.gain.numel() <= 4 else tuple(self.gain.shape)}"
+
+
+class SumPool2d(nn.AvgPool2d):
+    """NIR's ``SumPool2d``: the sum over each window (an average pool with divisor 1)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
+        super().__init__(kernel_size, stride, padding, divisor_override=1)
+
+
+# ---------------------------------------------------------------- export
+def _leaves(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
+    if isinstance(module, (SequentialState, nn.Sequential)):
+        out = []
+        for name, child in module.named_children():
+            out.extend(_leaves(child, f"{prefix}{name}_"))
+        return out
+    if isinstance(module, Lift):
+        return _leaves(module.lifted_module, prefix)
+    return [(prefix.rstrip("_") or "0", module)]
+
+
+def _neuron_entry(module: nn.Module, reg: Any) -> tuple[Any, Any] | None:
+    """``(model entry, NIR mapping entry or None)`` of a spikeplug neuron module, ``None`` for other modules.
+
+    The module's model is found by identity among the registered factories; where several
+    entries share one model (a plugin re-registering a family), one with a mapping wins."""
+    model = getattr(type(module), "model", None)
+    if model is None or not hasattr(module, "params"):
+        return None
+    found = []
+    for entry in reg.entries(kind="neuron"):
+        try:
+            factory = reg.factory(entry.qualified_name)
+        except SpikeplugError:
+            continue
+        if getattr(factory, "model", None) is model:
+            found.append((entry, reg.nir_mapping(entry.qualified_name)))
+    found.sort(key=lambda f: (f[1] is None, (f[0].distribution or "").lower() != "spikeplug", f[0].qualified_name))
+    return found[0] if found else None
+
+
+def _param_values(p: Any) -> dict[str, Any]:
+    import attrs
+
+    out = {}
+    for field in attrs.fields(type(p)):
+        v = getattr(p, field.name)
+        if isinstance(v, torch.Tensor):
+            v = v.detach().cpu().tolist()
+        out[field.name] = v
+    return out
+
+
+def _unsupported_model(name: str, leaf: str, reg: Any) -> NIRError:
+    mapped = sorted({t for e in reg.nir_mappings() for t in e.spec.nir_types})
+    owners = ", ".join(f"{e.qualified_name} ↔ {'/'.join(e.spec.nir_types)}" for e in reg.nir_mappings())
+    return NIRError(
+        f"module {leaf!r} is the model {name!r}, whose plugin declares no NIR mapping; NIR has no node for it. "
+        f"NIR neuron primitives spikeplug maps: {', '.join(mapped) or 'none'} ({owners or 'no plugin declares one'}); "
+        f"stateless primitives: {', '.join(STRUCTURAL_TYPES[2:])}"
+    )
+
+
+def to_nir(
+    module: nn.Module, sample_input: torch.Tensor | None = None, *, dt: float, registry: Any = None
+) -> nir_module.NIRGraph:
+    """The NIR graph of a feed-forward network simulated at step ``dt`` (seconds).
+
+    :param module: a spikeplug neuron module, a ``torch.nn`` primitive, or a
+        :class:`~spikeplug.SequentialState` / ``torch.nn.Sequential`` of them (nested ones and
+        :class:`~spikeplug.Lift` are unrolled). Neuron modules need a plugin that declares their
+        NIR mapping.
+    :param sample_input: one input (``(B, ...)`` for cells, ``(T, B, ...)`` for layers); needed
+        when a shape cannot be read from a preceding ``Linear`` (e.g. convolutions). It is run
+        through the network once, without gradients.
+    :param dt: the simulation step in seconds; enters the translation (see ``docs/nir.md``).
+    :returns: a :class:`nir.NIRGraph` from ``input`` through the modules to ``output``; each
+        neuron node carries provenance in its ``metadata`` (``spikeplug.model``, ``.plugin``,
+        ``.distribution``, ``.version``, ``.dt``, ``.form``, ``.parameters``).
+    """
+    nir = _nir()
+    np = _np()
+    dt = _check_dt(dt)
+    reg = _registry(registry)
+    if not isinstance(module, nn.Module):
+        raise NIRError(f"to_nir takes a torch.nn.Module, got {type(module).__name__}")
+    leaves = _leaves(module)
+    seen: dict[int, tuple[torch.Size, torch.Size]] = {}
+    if sample_input is not None:
+
+        def record_shapes(m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            out = output[0] if isinstance(output, tuple) else output  # stateful modules return (output, state)
+            seen[id(m)] = (inputs[0].shape, out.shape)
+
+        hooks = [m.register_forward_hook(record_shapes) for _, m in leaves]
+        try:
+            with torch.no_grad():
+                module(sample_input)
+        finally:
+            for h in hooks:
+                h.remove()
+    nodes: dict[str, Any] = {}
+    order: list[str] = []
+    shape: tuple[int, ...] | None = None  # per-sample features entering the current leaf
+    first_shape: tuple[int, ...] | None = None
+    for name, leaf in leaves:
+        io = seen.get(id(leaf))
+        found = _neuron_entry(leaf, reg)
+        if found is not None:
+            entry, mapping = found
+            if not isinstance(leaf, _feedforward_types()):
+                raise NIRError(
+                    f"module {name!r} is a {type(leaf).__name__} of {entry.qualified_name}; to_nir exports the cell and "
+                    "layer forms only (recurrent and linear forms carry weights that would need a recurrent NIR graph)"
+                )
+            lead = 2 if isinstance(leaf, _layer_types()) else 1
+            if io is not None:
+                shape = tuple(io[0][lead:])
+            if shape is None:
+                raise NIRError(
+                    f"module {name!r} ({entry.qualified_name}) needs its population shape: put a Linear before it "
+                    "or pass sample_input"
+                )
+            if mapping is None:
+                raise _unsupported_model(entry.qualified_name, name, reg)
+            from spikeplug.plugins.specs import resolve_reference
+
+            export = resolve_reference(mapping.spec.to_nir, f"to_nir of the NIR mapping of {entry.qualified_name}")
+            node = export(leaf.params(), shape, dt)
+            node.metadata = {
+                **dict(getattr(node, "metadata", None) or {}),
+                _META + "model": entry.qualified_name,
+                _META + "plugin": entry.plugin,
+                _META + "distribution": entry.distribution or "",
+                _META + "version": entry.version or "",
+                _META + "dt": dt,
+                _META + "form": "layer" if lead == 2 else "cell",
+                _META + "parameters": json.dumps(_param_values(leaf.params())),
+            }
+        elif isinstance(leaf, nn.Linear):
+            w = leaf.weight.detach().cpu().numpy()
+            if leaf.bias is not None:
+                node = nir.Affine(weight=w, bias=leaf.bias.detach().cpu().numpy())
+            else:
+                node = nir.Linear(weight=w)
+            shape = (leaf.in_features,)
+        elif isinstance(leaf, nn.Conv2d):
+            if io is None:
+                raise NIRError(f"module {name!r} (Conv2d) needs its input's height and width: pass sample_input")
+            shape = tuple(io[0][-3:])
+            if leaf.padding_mode != "zeros":
+                raise NIRError(f"module {name!r} (Conv2d) has padding_mode={leaf.padding_mode!r}; NIR's Conv2d pads with zeros")
+            bias = leaf.bias.detach().cpu().numpy() if leaf.bias is not None else np.zeros(leaf.out_channels, np.float32)
+            node = nir.Conv2d(
+                input_shape=shape[-2:], weight=leaf.weight.detach().cpu().numpy(), stride=leaf.stride,
+                padding=leaf.padding, dilation=leaf.dilation, groups=leaf.groups, bias=bias,
+            )
+        elif isinstance(leaf, nn.Flatten):
+            if io is None:
+                raise NIRError(f"module {name!r} (Flatten) needs the shape it flattens: pass sample_input")
+            shape = tuple(io[0][leaf.start_dim:])
+            end = leaf.end_dim if leaf.end_dim < 0 else leaf.end_dim - leaf.start_dim
+            node = nir.Flatten(input_type={"input": np.array(shape)}, start_dim=0, end_dim=end)
+        elif isinstance(leaf, nn.AvgPool2d):
+            ks, st, pd = (np.array(_pair(v)) for v in (leaf.kernel_size, leaf.stride, leaf.padding))
+            if leaf.divisor_override == 1:
+                node = nir.SumPool2d(kernel_size=ks, stride=st, padding=pd)
+            elif leaf.divisor_override is None and leaf.count_include_pad and not leaf.ceil_mode:
+                node = nir.AvgPool2d(kernel_size=ks, stride=st, padding=pd)
+            else:
+                raise NIRError(
+                    f"module {name!r} (AvgPool2d) uses ceil_mode/count_include_pad=False/divisor_override="
+                    f"{leaf.divisor_override!r}; NIR's AvgPool2d and SumPool2d express none of them"
+                )
+            if io is not None:
+                shape = tuple(io[0][-3:])
+        elif isinstance(leaf, InputGain):
+            raise NIRError(
+                f"module {name!r} is an InputGain, which from_nir inserts for r/w_in; export the model it feeds "
+                "with its own parameters instead"
+            )
+        else:
+            raise NIRError(
+                f"module {name!r} ({type(leaf).__name__}) has no NIR node; spikeplug exports neuron models whose "
+                f"plugin declares a NIR mapping and the torch modules Linear, Conv2d, Flatten, AvgPool2d"
+            )
+        if first_shape is None:
+            first_shape = shape
+        nodes[name] = node
+        order.append(name)
+        if isinstance(leaf, nn.Linear):
+            shape = (leaf.out_features,)
+        elif io is not None and shape is not None:
+            shape = tuple(io[1][len(io[0]) - len(shape):])  # as many leading (time, batch) dims as the input had
+        elif isinstance(leaf, nn.AvgPool2d):
+            shape = None  # pooled size unknown without a sample input
+    if not order:
+        raise NIRError("to_nir got a container without modules")
+    if first_shape is None or shape is None:
+        raise NIRError("to_nir cannot tell the network's input and output shapes: pass sample_input")
+    nodes["input"] = nir.Input(input_type={"input": np.array(first_shape)})
+    nodes["output"] = nir.Output(output_type={"output": np.array(shape)})
+    chain = ["input", *order, "output"]
+    edges = list(zip(chain[:-1], chain[1:]))
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META + "dt": dt}, type_check=False)
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _feedforward_types() -> tuple[type, ...]:
+    from .modules import NeuronCell, NeuronLayer
+
+    return (NeuronCell, NeuronLayer)
+
+
+def _layer_types() -> tuple[type, ...]:
+    from .modules import NeuronLayer
+
+    return (NeuronLayer,)
+
+
+# ---------------------------------------------------------------- import
+def _read(graph_or_path: Any) -> Any:
+    nir = _nir()
+    if isinstance(graph_or_path, (str, os.PathLike)):
+        if not os.path.exists(graph_or_path):
+            raise NIRError(f"no NIR file at {os.fspath(graph_or_path)!r}")
+        return nir.read(graph_or_path)
+    if not isinstance(graph_or_path, nir.NIRGraph):
+        raise NIRError(f"from_nir takes a nir.NIRGraph or the path of a NIR file, got {type(graph_or_path).__name__}")
+    return graph_or_path
+
+
+def _meta(node: Any) -> dict[str, Any]:
+    out = {}
+    for k, v in (getattr(node, "metadata", None) or {}).items():
+        if isinstance(v, bytes):
+            v = v.decode()
+        elif hasattr(v, "item") and getattr(v, "shape", None) == ():
+            v = v.item()
+            v = v.decode() if isinstance(v, bytes) else v
+        out[str(k)] = v
+    return out
+
+
+def _chain(graph: Any) -> list[str]:
+    """The node ids from the one ``Input`` to the one ``Output``; anything but a chain is refused."""
+    nir = _nir()
+    inputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
+    outputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NIRError(
+            f"spikeplug imports graphs with one Input and one Output node; this one has inputs {sorted(inputs)} "
+            f"and outputs {sorted(outputs)}"
+        )
+    succ: dict[str, list[str]] = {}
+    pred: dict[str, list[str]] = {}
+    for src, dst in graph.edges:
+        for end in (src, dst):
+            if end not in graph.nodes:
+                raise NIRError(f"edge ({src!r}, {dst!r}) names the node {end!r}, which the graph does not have")
+        succ.setdefault(src, []).append(dst)
+        pred.setdefault(dst, []).append(src)
+    for k in graph.nodes:
+        if len(succ.get(k, [])) > 1 or len(pred.get(k, [])) > 1:
+            raise NIRError(
+                f"node {k!r} has {len(pred.get(k, []))} incoming and {len(succ.get(k, []))} outgoing edges; spikeplug "
+                "imports feed-forward chains only (branches, merges and recurrent edges are not supported yet)"
+            )
+    order, k = [inputs[0]], inputs[0]
+    while succ.get(k):
+        k = succ[k][0]
+        if k in order:
+            raise NIRError(f"node {k!r} closes a cycle; spikeplug imports feed-forward chains only")
+        order.append(k)
+    if order[-1] != outputs[0]:
+        raise NIRError(f"the chain from Input {inputs[0]!r} ends at {order[-1]!r}, not at the Output {outputs[0]!r}")
+    unused = sorted(set(graph.nodes) - set(order))
+    if unused:
+        raise NIRError(f"nodes {unused} are not on the path from Input to Output")
+    return order
+
+
+def _shape(node: Any, port: str) -> tuple[int, ...] | None:
+    types = getattr(node, "input_type" if port == "input" else "output_type", None) or {}
+    v = types.get(port)
+    if v is None:
+        return None
+    try:
+        return tuple(int(s) for s in v)
+    except TypeError:
+        return None
+
+
+def _importers(reg: Any) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for e in reg.nir_mappings():
+        for t in e.spec.nir_types:
+            out.setdefault(t, []).append(e)
+    return out
+
+
+def _choose(nid: str, ntype: str, meta: dict[str, Any], importers: dict[str, list[Any]]) -> Any:
+    candidates = importers.get(ntype, [])
+    named = meta.get(_META + "model")
+    for e in candidates:
+        if e.qualified_name == named:
+            return e
+    if len(candidates) == 1:
+        return candidates[0]
+    own = [e for e in candidates if (e.distribution or "").lower() == "spikeplug"]
+    if len(own) == 1:
+        return own[0]
+    raise NIRError(
+        f"node {nid!r} has NIR type {ntype!r}, which several plugins import ({', '.join(e.qualified_name for e in candidates)}); "
+        f"spikeplug cannot choose"
+    )
+
+
+def _unknown(nid: str, ntype: str, importers: dict[str, list[Any]]) -> NIRError:
+    supported = sorted(set(STRUCTURAL_TYPES) | set(importers))
+    return NIRError(
+        f"node {nid!r} has NIR type {ntype!r}, which spikeplug cannot import; supported types: {', '.join(supported)}"
+    )
+
+
+def _structural(nid: str, node: Any) -> nn.Module | None:
+    nir = _nir()
+    np = _np()
+    if isinstance(node, (nir.Input, nir.Output)):
+        return None
+    if isinstance(node, (nir.Affine, nir.Linear)):
+        w = torch.from_numpy(np.array(node.weight))
+        if w.dim() != 2:
+            raise NIRError(f"node {nid!r} ({type(node).__name__}) has a weight of shape {tuple(w.shape)}; expected (out, in)")
+        has_bias = isinstance(node, nir.Affine)
+        m = nn.Linear(w.shape[1], w.shape[0], bias=has_bias, dtype=w.dtype)
+        with torch.no_grad():
+            m.weight.copy_(w)
+            if has_bias:
+                b = torch.from_numpy(np.array(node.bias)).to(w.dtype)
+                if tuple(b.shape) != (w.shape[0],):
+                    raise NIRError(f"node {nid!r} (Affine) has a bias of shape {tuple(b.shape)}; expected ({w.shape[0]},)")
+                m.bias.copy_(b)
+        return m
+    if isinstance(node, nir.Conv2d):
+        w = torch.from_numpy(np.array(node.weight))
+        padding = node.padding if isinstance(node.padding, str) else _ints(node.padding)  # 'same'/'valid' pass as is
+        m = nn.Conv2d(
+            w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[-2:]), stride=_ints(node.stride),
+            padding=padding, dilation=_ints(node.dilation), groups=int(node.groups), bias=True, dtype=w.dtype,
+        )
+        with torch.no_grad():
+            m.weight.copy_(w)
+            m.bias.copy_(torch.from_numpy(np.array(node.bias)).to(w.dtype))
+        return m
+    if isinstance(node, nir.Flatten):
+        # NIR counts dimensions without the batch; torch's Flatten counts the batch as dimension 0
+        end = int(node.end_dim)
+        return nn.Flatten(start_dim=int(node.start_dim) + 1, end_dim=end if end < 0 else end + 1)
+    if isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
+        ks, st, pd = (_ints(v) for v in (node.kernel_size, node.stride, node.padding))
+        if isinstance(node, nir.SumPool2d):
+            return SumPool2d(ks, st, pd)
+        return nn.AvgPool2d(ks, st, pd)
+    return None
+
+
+def _ints(v: Any) -> Any:
+    np = _np()
+    a = np.atleast_1d(np.asarray(v)).astype(int).tolist()
+    return a[0] if len(a) == 1 else tuple(a)
+
+
+def _rebuild_exact(entry: Any, node: Any, meta: dict[str, Any], dt: float, reg: Any) -> dict[str, Any] | None:
+    """The exported model's own parameters, when the node's provenance names this model at this
+    ``dt`` and exporting those parameters gives this node again (so nobody edited the node)."""
+    np = _np()
+    if meta.get(_META + "model") != entry.qualified_name or _META + "parameters" not in meta:
+        return None
+    try:
+        if not math.isclose(float(meta.get(_META + "dt", float("nan"))), dt, rel_tol=1e-12):
+            return None
+        values = json.loads(meta[_META + "parameters"])
+    except (TypeError, ValueError):
+        return None
+    from spikeplug.plugins.specs import resolve_reference
+
+    overrides = {k: (torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v) for k, v in values.items()}
+    overrides["dt"] = dt
+    try:
+        probe = reg.create(entry.qualified_name, form="cell", **overrides)
+        shape = _shape(node, "input")
+        again = resolve_reference(entry.spec.to_nir, "to_nir")(probe.params(), shape, dt)
+    except Exception:  # noqa: BLE001 - a provenance that cannot be rebuilt falls back to the node's values
+        return None
+    for field in again.to_dict():
+        if field in ("type", "metadata"):
+            continue
+        a, b = getattr(again, field, None), getattr(node, field, None)
+        try:
+            if not np.allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=_RTOL, atol=0.0):
+                return None
+        except (TypeError, ValueError):
+            return None
+    return overrides
+
+
+def from_nir(
+    graph_or_path: Any, *, dt: float, form: str | None = None, registry: Any = None
+) -> SequentialState:
+    """A stateful spikeplug network that simulates a NIR graph at step ``dt`` (seconds).
+
+    :param graph_or_path: a :class:`nir.NIRGraph` or the path of a file written by ``nir.write``.
+    :param dt: the simulation step in seconds. The neuron models' Euler step at ``dt`` follows
+        each node's ODE as ``docs/nir.md`` states; input scalings (``r``, ``w_in``) the model has
+        no parameter for become an :class:`InputGain` before it.
+    :param form: ``"cell"`` (one step per call, ``(B, ...)``) or ``"layer"`` (time first,
+        ``(T, B, ...)``) for the neuron modules; default: the form recorded by :func:`to_nir`, else
+        ``"cell"``.
+    :returns: a :class:`~spikeplug.SequentialState`: ``forward(x, state=None) -> (output, state)``.
+        A node whose provenance names a spikeplug model exported at this ``dt``, and that still
+        matches it, is rebuilt as exactly that model (parameters bit for bit).
+    """
+    dt = _check_dt(dt)
+    if form not in (None, "cell", "layer"):
+        raise NIRError(f"form must be 'cell', 'layer' or None, got {form!r}")
+    reg = _registry(registry)
+    graph = _read(graph_or_path)
+    order = _chain(graph)
+    importers = _importers(reg)
+    modules: list[nn.Module] = []
+    names: list[str] = []
+    for src, dst in zip(order[:-1], order[1:]):
+        out_shape, in_shape = _shape(graph.nodes[src], "output"), _shape(graph.nodes[dst], "input")
+        if out_shape is not None and in_shape is not None and out_shape != in_shape:
+            raise NIRError(
+                f"edge ({src!r}, {dst!r}): {src!r} ({type(graph.nodes[src]).__name__}) puts out shape {out_shape} but "
+                f"{dst!r} ({type(graph.nodes[dst]).__name__}) takes shape {in_shape}"
+            )
+    for nid in order:
+        node = graph.nodes[nid]
+        ntype = type(node).__name__
+        if ntype in STRUCTURAL_TYPES:
+            m = _structural(nid, node)
+            if m is not None:
+                modules.append(m)
+                names.append(nid)
+            continue
+        if ntype not in importers:
+            raise _unknown(nid, ntype, importers)
+        entry = _choose(nid, ntype, _meta(node), importers)
+        meta = _meta(node)
+        node_form = form or meta.get(_META + "form") or "cell"
+        exact = _rebuild_exact(entry, node, meta, dt, reg)
+        if exact is not None:
+            overrides, gain = exact, 1.0
+        else:
+            from spikeplug.plugins.specs import NIRImport, resolve_reference
+
+            importer = resolve_reference(entry.spec.from_nir, f"from_nir of the NIR mapping of {entry.qualified_name}")
+            try:
+                imp = importer(node, dt)
+            except NIRError as exc:
+                raise NIRError(f"node {nid!r} ({ntype}, imported as {entry.qualified_name}): {exc}") from exc
+            if not isinstance(imp, NIRImport):
+                raise NIRError(
+                    f"from_nir of {entry.qualified_name} returned {type(imp).__name__}; a NIR mapping must return NIRImport"
+                )
+            overrides, gain = dict(imp.overrides), imp.input_gain
+            overrides["dt"] = dt
+        try:
+            neuron = reg.create(entry.qualified_name, form=node_form, **overrides)
+        except SpikeplugError as exc:
+            raise NIRError(f"node {nid!r} ({ntype}) gives parameters {entry.qualified_name} refuses: {exc}") from exc
+        if not (isinstance(gain, (int, float)) and float(gain) == 1.0):
+            modules.append(InputGain(gain))
+            names.append(f"{nid}_gain")
+        modules.append(neuron)
+        names.append(nid)
+    net = SequentialState()
+    for name, m in zip(names, modules):
+        net.add_module(name.replace(".", "_"), m)
+    return net
+
+
+# ---------------------------------------------------------------- inspection and CLI
+def inspect_graph(graph_or_path: Any, *, registry: Any = None) -> dict[str, Any]:
+    """Nodes (id, type, input/output shapes, the spikeplug module each maps to) and edges of a NIR graph."""
+    reg = _registry(registry)
+    graph = _read(graph_or_path)
+    importers = _importers(reg)
+    nodes = []
+    for nid, node in graph.nodes.items():
+        ntype = type(node).__name__
+        meta = _meta(node)
+        if ntype in ("Input", "Output"):
+            maps = "(graph boundary)"
+        elif ntype in STRUCTURAL_TYPES:
+            maps = {"Affine": "torch.nn.Linear", "Linear": "torch.nn.Linear (no bias)", "Conv2d": "torch.nn.Conv2d",
+                    "Flatten": "torch.nn.Flatten", "AvgPool2d": "torch.nn.AvgPool2d",
+                    "SumPool2d": "spikeplug.nir.SumPool2d"}[ntype]
+        elif ntype in importers:
+            try:
+                maps = _choose(nid, ntype, meta, importers).qualified_name
+            except NIRError as exc:
+                maps = f"ambiguous: {exc}"
+        else:
+            maps = "unsupported"
+        nodes.append({
+            "id": nid, "type": ntype, "input": _shape(node, "input"), "output": _shape(node, "output"),
+            "maps_to": maps, "provenance": {k[len(_META):]: v for k, v in meta.items() if k.startswith(_META) and k != _META + "parameters"},
+        })
+    return {"nodes": nodes, "edges": [list(e) for e in graph.edges]}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="nir_command", metavar="ACTION", required=True)
+    ins = sub.add_parser("inspect", help="list a NIR file's nodes, edges and the spikeplug model each node maps to")
+    ins.add_argument("file", help="a NIR file (HDF5, written by nir.write or spikeplug)")
+    ins.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def command(args: argparse.Namespace) -> int:
+    info = inspect_graph(args.file)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    width = max(len(n["id"]) for n in info["nodes"])
+    tw = max(len(n["type"]) for n in info["nodes"])
+    print(f"nodes ({len(info['nodes'])}):")
+    for n in info["nodes"]:
+        shapes = f"{n['input'] or '?'} -> {n['output'] or '?'}"
+        print(f"  {n['id']:<{width}}  {n['type']:<{tw}}  {shapes:<24}  {n['maps_to']}")
+    print(f"edges ({len(info['edges'])}):")
+    for src, dst in info["edges"]:
+        print(f"  {src} -> {dst}")
+    return 0
