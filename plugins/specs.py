@@ -26,16 +26,19 @@ def _check_name(instance: Any, attribute: attrs.Attribute, value: str) -> None:
         )
 
 
-def _check_factory(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+def _check_callable_or_ref(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """Validator: a callable, or a lazy ``"package.module:attribute"`` reference (checked for
+    its form now; imported on first use)."""
     if callable(value):
         return
     if isinstance(value, str):
         module_name, sep, attr = value.partition(":")
         if sep and module_name and attr:
             return
+    label = getattr(instance, "name", None) or getattr(instance, "model", "?")
     raise PluginError(
-        f"ModelSpec({instance.name!r}).factory must be a callable or a lazy reference 'package.module:attribute', "
-        f"got {value!r} ({type(value).__name__})"
+        f"{type(instance).__name__}({label!r}).{attribute.name} must be a callable or a lazy reference "
+        f"'package.module:attribute', got {value!r} ({type(value).__name__})"
     )
 
 
@@ -58,22 +61,9 @@ class ModelSpec:
     name: str = attrs.field(validator=_check_name)
     kind: str = attrs.field(validator=attrs.validators.in_(("neuron", "encoder")))
     summary: str
-    factory: Callable[..., Any] | str = attrs.field(validator=_check_factory)
+    factory: Callable[..., Any] | str = attrs.field(validator=_check_callable_or_ref)
     parameters: type | str | None = None
     presets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-
-
-def _check_callable_or_ref(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if callable(value):
-        return
-    if isinstance(value, str):
-        module_name, sep, attr = value.partition(":")
-        if sep and module_name and attr:
-            return
-    raise PluginError(
-        f"{type(instance).__name__}({instance.model!r}).{attribute.name} must be a callable or a lazy reference "
-        f"'package.module:attribute', got {value!r} ({type(value).__name__})"
-    )
 
 
 def _check_nir_types(instance: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
