@@ -39,6 +39,12 @@ def _print_json(obj: Any) -> None:
     print(json.dumps(obj, indent=2, default=str))
 
 
+def _nir_types(reg: Any, entry: Any) -> tuple[str, ...]:
+    """The NIR node types a neuron model exports as and imports from (empty: no mapping)."""
+    mapping = reg.nir_mapping(entry.qualified_name)
+    return tuple(mapping.spec.nir_types) if mapping is not None else ()
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     reg = _registry()
     entries = reg.entries(kind=args.kind)
@@ -46,7 +52,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         _print_json(
             [
                 {"name": e.name, "qualified_name": e.qualified_name, "kind": e.kind, "summary": e.summary,
-                 "plugin": e.plugin, "distribution": e.distribution, "version": e.version}
+                 "plugin": e.plugin, "distribution": e.distribution, "version": e.version,
+                 **({"nir": list(_nir_types(reg, e))} if e.kind == "neuron" else {})}
                 for e in entries
             ]
         )

@@ -48,12 +48,15 @@ class Description:
     forms: tuple[str, ...] = ()
     presets: tuple[str, ...] = ()
     doc: str = ""
+    #: NIR node types the model exports as and imports from (its plugin's declaration; empty: none)
+    nir: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = attrs.asdict(self, recurse=False)
         out["parameters"] = [p.to_dict() for p in self.parameters]
         out["forms"] = list(self.forms)
         out["presets"] = list(self.presets)
+        out["nir"] = list(self.nir)
         return out
 
     def __str__(self) -> str:
@@ -65,6 +68,9 @@ class Description:
             lines.append(f"  forms: {', '.join(self.forms)}")
         if self.presets:
             lines.append(f"  presets: {', '.join(self.presets)}")
+        if self.kind == "neuron":
+            nir = f"exports as {self.nir[0]}, imports from {', '.join(self.nir)}" if self.nir else "no NIR mapping"
+            lines.append(f"  NIR: {nir}")
         if self.parameters:
             lines.append(f"  parameters ({self.parameter_class}):")
             width = max(len(p.name) for p in self.parameters)
@@ -82,7 +88,7 @@ class Description:
         return "\n".join(lines)
 
 
-def describe_entry(entry: Entry) -> Description:
+def describe_entry(entry: Entry, nir: tuple[str, ...] = ()) -> Description:
     spec = entry.spec
     base = dict(
         name=entry.name,
@@ -120,4 +126,5 @@ def describe_entry(entry: Entry) -> Description:
         forms=forms,
         presets=tuple(spec.presets),
         doc=doc,
+        nir=tuple(nir),
     )

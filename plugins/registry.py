@@ -585,7 +585,8 @@ class Registry:
     def describe(self, name: str) -> Description:
         """Parameters (defaults, units, meaning), forms, presets and origin of ``name``."""
         entry = self._resolve(name, kinds=None)
-        return describe_entry(entry)
+        mapping = self._nir.get(entry.qualified_name)
+        return describe_entry(entry, nir=mapping.spec.nir_types if mapping is not None else ())
 
     def _resolve(self, name: str, kinds: Iterable[str] | None) -> Entry:
         self._ensure_loaded()

@@ -391,3 +391,16 @@ def test_import_spikeplug_does_not_import_nir():
     code = "import spikeplug, spikeplug.cli, sys; print('nir' in sys.modules, 'nirtorch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_describe_and_models_json_show_which_models_map_to_nir(capsys):
+    """``spikeplug describe`` and ``spikeplug models --json`` say which NIR node types each
+    neuron model exports as and imports from, read from its plugin's declaration."""
+    from spikeplug.cli import main
+
+    assert spikeplug.describe("li").nir == ("CubaLI", "LI")
+    assert "NIR: exports as CubaLIF, imports from CubaLIF" in str(spikeplug.describe("lif"))
+    assert "NIR: no NIR mapping" in str(spikeplug.describe("lif_adex"))
+    assert main(["models", "--json"]) == 0
+    listed = {e["name"]: e.get("nir") for e in json.loads(capsys.readouterr().out) if e["kind"] == "neuron"}
+    assert listed["iaf"] == ["IF"] and listed["lif_box"] == ["LIF"] and listed["izhikevich"] == []
