@@ -413,6 +413,9 @@ def _active_scale(s: _Subject, check: str, form: str) -> float:
             xs = _inputs(form, (4,), scale)
             with torch.no_grad(), s.guard(check, form, f"the forward at input scale {scale:g}"):
                 outputs, _ = _drive(module, form, xs)
+            if not bool(torch.isfinite(outputs).all()):
+                raise s.error(check, form, f"the outputs at input scale {scale:g} (default parameters, from the "
+                              "initial state) are not finite; expected finite outputs")
             if bool((outputs[:-1] != 0).any()):
                 break
             scale *= SCALE_GROWTH
@@ -823,7 +826,9 @@ def check_gradients(
                 outputs, _ = _drive(module, form, xs)
             if not outputs.requires_grad:
                 raise s.error(check, form, "the outputs do not require grad for an input that does; expected outputs "
-                              f"that depend differentiably on the input{via}")
+                              f"that depend differentiably on the input{via}"
+                              + (". A hard threshold such as (v > v_th).float() has no gradient: spike with "
+                                 "spikeplug.threshold(v - v_th, p.method, p.alpha)" if s.spiking else ""))
             with s.guard(check, form, "backward of outputs.sum()"):
                 outputs.sum().backward()
             _expect_gradient(s, check, form, "the input", xs.grad, via, scale)
@@ -920,20 +925,35 @@ def check_determinism(
                 state_before = copy.deepcopy(start)
                 out_1, state_1 = _call(module, form, xs, start)
                 out_2, state_2 = _call(module, form, xs, start)
-            _compare(s, check, form, "outputs of the second run", out_2, out_1)
-            _compare(s, check, form, "state of the second run", state_2, state_1)
-            _compare(s, check, form, "input after the forward (modified in place)", xs, x_before)
-            _compare(s, check, form, "given state after the forward (modified in place)", start, state_before)
+            with _determinism_hint():
+                _compare(s, check, form, "outputs of the second run", out_2, out_1)
+                _compare(s, check, form, "state of the second run", state_2, state_1)
+                _compare(s, check, form, "input after the forward (modified in place)", xs, x_before)
+                _compare(s, check, form, "given state after the forward (modified in place)", start, state_before)
             initial = getattr(module, "initial_state", None)
             if callable(initial):
                 with torch.no_grad(), s.guard(check, form, "forward from initial_state(input)"):
                     x = xs if _TIMED[form] else xs[0]
                     out_none, state_none = module(x)
                     out_init, state_init = module(x, initial(x))
-                _compare(s, check, form, "outputs from state=None vs from initial_state(input)", out_none, out_init)
-                _compare(s, check, form, "state from state=None vs from initial_state(input)", state_none, state_init)
+                with _determinism_hint():
+                    _compare(s, check, form, "outputs from state=None vs from initial_state(input)", out_none, out_init)
+                    _compare(s, check, form, "state from state=None vs from initial_state(input)", state_none,
+                             state_init)
             passed.append(f"{check} ({form}): identical repeated runs, nothing modified in place")
     return Report(s.label, tuple(passed))
+
+
+@contextmanager
+def _determinism_hint() -> Iterator[None]:
+    """Add what to fix to a determinism failure."""
+    try:
+        yield
+    except ConformanceError as err:
+        hint = ("; a forward must be a function of its input, state and parameters: no in-place updates of the input "
+                "or the state (write new tensors), no noise from the global random generator (take a seed or a "
+                "torch.Generator as a parameter)")
+        raise ConformanceError(str(err) + hint, err.model, err.check, err.form) from None
 
 
 def check_parameter_validation(
@@ -1446,10 +1466,11 @@ def check_boundedness(
         if unstable:
             raise s.error(check, form, f"the default parameters warn StabilityWarning: {unstable[0].message}. "
                           "Defaults must give a stable model: choose a smaller default dt or rate")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StabilityWarning)
-            scale = _active_scale(s, check, form)
-        for c in (0.0, scale):
+        for c in (0.0, None):
+            if c is None:  # after the zero-input run, which shows a model broken at the defaults more directly
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", StabilityWarning)
+                    c = _active_scale(s, check, form)
             xs = torch.full((LONG_RUN_STEPS, *_step_input_shape(form, (2,))), c)
             with s.guard(check, form, f"{LONG_RUN_STEPS} steps at constant input {c:g}"):
                 if _TIMED[form]:
