@@ -118,6 +118,8 @@ __all__ = [
     "check_layer_matches_cell",
     "check_neuron_model",
     "check_parameter_constraints",
+    "neuron_models",
+    "run_checks",
     "check_parameter_validation",
     "check_serialization",
     "check_shapes",
@@ -1517,6 +1519,72 @@ CHECKS: dict[str, Callable[..., Report]] = {
     "generated": check_generated,
 }
 """The checks :func:`check_neuron_model` runs, in order (``compile`` is separate: slow)."""
+
+
+def neuron_models(names: Iterable[str], registry: Registry | None = None) -> list[str]:
+    """Neuron model names from what a user typed: ``"all"`` (every registered neuron model), a
+    plugin name (every neuron model of that plugin, qualified) or a model name; comma-separated
+    lists are split. Duplicates are dropped, order kept. Used by the pytest plugin and
+    ``spikeplug check``.
+
+    :raises UnknownNameError: for a name that is neither (with close matches).
+    :raises PluginError: for a plugin that failed to load, was blocked, or registers no neuron model.
+    """
+    from .errors import PluginError
+
+    reg = registry if registry is not None else get_registry()
+    neurons = reg.names(kind="neuron", qualified=True)
+    models: list[str] = []
+    for arg in names:
+        for name in filter(None, (n.strip() for n in arg.split(","))):
+            if name == "all":
+                models += neurons
+                continue
+            record = next((r for r in reg.plugin_records() if r.name == name), None)
+            if record is not None:
+                if record.status != "loaded":
+                    raise PluginError(f"plugin {name!r} is {record.status}; `spikeplug plugins` shows why"
+                                      + (f":\n{record.error}" if record.error else ""))
+                found = [q for q in neurons if q.partition(":")[0] == name]
+                if not found:
+                    raise PluginError(f"plugin {name!r} registers no neuron model")
+                models += found
+                continue
+            reg.get(name, kind="neuron")  # raises UnknownNameError with close matches
+            models.append(name)
+    return list(dict.fromkeys(models))
+
+
+def run_checks(
+    model: str | ModuleSet,
+    *,
+    checks: Iterable[str] | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """Run each check on ``model`` and keep going after a failure (unlike :func:`check_neuron_model`).
+
+    :returns: one dict per check: ``check``, ``status`` (``"passed"``, ``"failed"`` or
+        ``"n/a"``), ``passed``, ``not_applicable``, ``warnings`` (lists of strings) and
+        ``error`` (the failure's message, or None). ``spikeplug check`` prints these.
+    """
+    selected = list(CHECKS) if checks is None else list(checks)
+    unknown = [c for c in selected if c not in CHECKS and c != "compile"]
+    if unknown:
+        raise ParameterError(f"checks: unknown check {unknown[0]!r}; the checks are {', '.join(map(repr, CHECKS))}, "
+                             "'compile'")
+    s = _resolve(model, **options)
+    results = []
+    for name in selected:
+        run = check_compile if name == "compile" else CHECKS[name]
+        try:
+            report, error = run(s), None
+        except ConformanceError as exc:
+            report, error = Report(s.label), str(exc)
+        status = "failed" if error else ("passed" if report.passed else "n/a")
+        results.append({"check": name, "status": status, "passed": list(report.passed),
+                        "not_applicable": list(report.not_applicable), "warnings": list(report.warnings),
+                        "error": error})
+    return results
 
 
 def check_neuron_model(

@@ -65,33 +65,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _selected_models(config: pytest.Config) -> list[str]:
     """Neuron model names from ``--spikeplug-conformance`` (plugins expanded to their models)."""
-    from spikeplug.plugins import get_registry
-    from spikeplug.plugins.errors import UnknownNameError
+    from spikeplug.errors import SpikeplugError
+    from spikeplug.plugins.conformance import neuron_models
 
-    registry = get_registry()
-    neurons = registry.names(kind="neuron", qualified=True)
-    models: list[str] = []
-    for arg in config.getoption("spikeplug_conformance"):
-        for name in filter(None, (n.strip() for n in arg.split(","))):
-            if name == "all":
-                models += neurons
-                continue
-            record = next((r for r in registry.plugin_records() if r.name == name), None)
-            if record is not None:
-                if record.status != "loaded":
-                    raise pytest.UsageError(f"--spikeplug-conformance: plugin {name!r} is {record.status}"
-                                            + (f":\n{record.error}" if record.error else ""))
-                found = [q for q in neurons if q.partition(":")[0] == name]
-                if not found:
-                    raise pytest.UsageError(f"--spikeplug-conformance: plugin {name!r} registers no neuron model")
-                models += found
-                continue
-            try:
-                registry.get(name, kind="neuron")
-            except (UnknownNameError, LookupError) as exc:
-                raise pytest.UsageError(f"--spikeplug-conformance: {exc}") from None
-            models.append(name)
-    return list(dict.fromkeys(models))
+    try:
+        return neuron_models(config.getoption("spikeplug_conformance"))
+    except SpikeplugError as exc:
+        raise pytest.UsageError(f"--spikeplug-conformance: {exc}") from None
 
 
 def _xfails(config: pytest.Config) -> dict[str, str]:
