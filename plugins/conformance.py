@@ -33,6 +33,14 @@ check                       what it verifies
                             :class:`~spikeplug.ParameterError` naming the field, from the
                             class and from every form; a negative ``dt`` is always
                             rejected; unknown parameter names are rejected
+``parameter_constraints``   every numeric parameter rejects NaN and ±inf (class and every
+                            form) and every value outside its declared constraint; a field
+                            whose constraint cannot be read is a warning in the report
+``state_space``             one step from any probed state in each state variable's range
+                            (even points, round values where rate functions are often 0/0,
+                            parameter values) gives finite outputs and states
+``boundedness``             the defaults raise no StabilityWarning, and 10⁴ steps at zero
+                            and at a constant input stay finite and bounded
 ``serialization``           ``state_dict`` into a fresh instance, ``copy.deepcopy`` and
                             ``pickle`` give identical outputs; states and parameters pickle
 ``compile``                 ``torch.compile`` runs the cell and matches eager within 1e-5
@@ -61,6 +69,9 @@ process-wide registry), ``input_scale=``, ``device=`` (of the device check) and
 check a preset). Without a GPU the device check runs on PyTorch's ``meta`` device, which
 tracks devices, shapes and dtypes but holds no values: a forward that reads a value
 (``.item()``, ``bool(tensor)``) is listed as not applicable there instead of failing.
+
+With one command, no test file: ``pytest --spikeplug-conformance=PLUGIN`` (the pytest
+plugin :mod:`spikeplug.plugins.pytest_plugin`) or ``spikeplug check PLUGIN``.
 
 Use in a plugin's test suite (pytest)::
 
