@@ -7,7 +7,7 @@
     spikeplug describe NAME [--json]    parameters with defaults, units and meaning
     spikeplug simulate NAME [...]       run a model on a standard stimulus; --plot, --csv, --json
     spikeplug catalogue [--out FILE]    every installed model with its parameters, states and response
-    spikeplug check NAME... [--json]    the conformance suite on neuron models (names, plugin names or 'all')
+    spikeplug check NAME... [--json]    the conformance suite on neuron models and encoders (names, plugins, 'all')
 
 Further commands (``demo``) register themselves in :data:`COMMANDS`.
 """
@@ -109,8 +109,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     results = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the report carries what matters; torch and numba chatter does not
-        for model in conformance.neuron_models(args.names):
-            results[model] = conformance.run_checks(model, checks=checks)
+        neurons, encoders = conformance.conformance_targets(args.names)
+        neuron_checks = None if checks is None else [c for c in checks if c != "encoder"]
+        for model in neurons if neuron_checks != [] else ():
+            results[model] = conformance.run_checks(model, checks=neuron_checks)
+        for encoder in encoders if not args.checks or "encoder" in checks else ():
+            results[encoder] = conformance.run_checks(encoder, checks=["encoder"])
     failed = sum(r["status"] == "failed" for rs in results.values() for r in rs)
     if args.json:
         _print_json({"passed": failed == 0, "models": results})
@@ -137,7 +141,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _add_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="+", metavar="NAME",
-                   help="neuron model, plugin (all its neuron models) or 'all'; comma-separated lists work too")
+                   help="neuron model, encoder, plugin (all its models) or 'all'; comma-separated lists work too")
     p.add_argument("--checks", help="comma-separated checks to run (default: all)")
     p.add_argument("--compile", action="store_true", help="also run the slow torch.compile check")
     p.add_argument("-v", "--verbose", action="store_true", help="list every verified item")

@@ -125,11 +125,12 @@ __all__ = [
     "check_determinism",
     "check_device",
     "check_dtypes",
+    "check_encoder",
     "check_gradients",
     "check_layer_matches_cell",
     "check_neuron_model",
     "check_parameter_constraints",
-    "neuron_models",
+    "conformance_targets",
     "run_checks",
     "check_parameter_validation",
     "check_serialization",
@@ -1532,38 +1533,125 @@ CHECKS: dict[str, Callable[..., Report]] = {
 """The checks :func:`check_neuron_model` runs, in order (``compile`` is separate: slow)."""
 
 
-def neuron_models(names: Iterable[str], registry: Registry | None = None) -> list[str]:
-    """Neuron model names from what a user typed: ``"all"`` (every registered neuron model), a
-    plugin name (every neuron model of that plugin, qualified) or a model name; comma-separated
-    lists are split. Duplicates are dropped, order kept. Used by the pytest plugin and
-    ``spikeplug check``.
+# ---------------------------------------------------------------------- encoders
+ENCODER_INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((5,), (2, 5))
+"""Input shapes of :func:`check_encoder`."""
+
+
+def check_encoder(name: str, *, registry: Registry | None = None) -> Report:
+    """A registered encoder keeps the contract of :mod:`spikeplug.encoding`.
+
+    Guarantees, for the encoder built with its defaults (and ``seq_length=3``,
+    ``out_features=4`` where its factory requires them), on inputs ``U[0, 1)`` of shapes
+    :data:`ENCODER_INPUT_SHAPES`: **shapes and layout**: the output has the contract's
+    shape, time first ``(seq_length, *x.shape)`` for a sequence encoder, a population axis
+    ``(..., out_features)`` last, else the input's shape; **dtypes**: float32 and float64
+    inputs give outputs of that dtype, bool inputs float32; **value range**: outputs are
+    finite; **determinism under a seed**: after ``torch.manual_seed(s)`` the same input
+    gives identical outputs (random encoders draw from torch's generator, never from an
+    unseeded one of their own); **gradients where differentiable**: when the output
+    requires grad for an input that does, the sum's gradient reaches the input and is
+    finite (otherwise reported not applicable).
+    """
+    from . import encoder_contract as contract
+
+    reg = registry if registry is not None else get_registry()
+    entry = reg.get(name, kind="encoder")
+    label, check, passed, skipped = name, "encoder", [], []
+
+    def error(detail: str) -> ConformanceError:
+        return ConformanceError(f"conformance check {check!r} failed for encoder {label!r}: {detail}", label, check)
+
+    try:
+        kwargs = contract.default_kwargs(entry.qualified_name, reg)
+        encoder = reg.factory(entry.qualified_name)(**kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise error(f"it cannot be built with its defaults: {type(exc).__name__}: {_first_lines(exc)}") from exc
+    call = f"{entry.qualified_name}({_kwargs_text(kwargs).lstrip(', ')})"
+    with _isolated_rng():
+        for shape in ENCODER_INPUT_SHAPES:
+            expected = contract.expected_shape(entry.qualified_name, kwargs, shape, reg)
+            for dtype in (torch.float32, torch.float64, torch.bool):
+                x = torch.rand(shape, generator=_generator(), dtype=torch.float64)
+                x = (x > 0.5) if dtype == torch.bool else x.to(dtype)
+                out_dtype = dtype if dtype.is_floating_point else torch.float32
+                runs = []
+                for _ in range(2):
+                    torch.manual_seed(SEED + 11)
+                    try:
+                        runs.append(encoder(x))
+                    except Exception as exc:  # noqa: BLE001
+                        raise error(f"{call} on a {dtype} input of shape {shape} raised {type(exc).__name__}: "
+                                    f"{_first_lines(exc)}") from exc
+                y = runs[0]
+                if not isinstance(y, torch.Tensor):
+                    raise error(f"{call} returned {type(y).__name__}, expected a tensor")
+                if tuple(y.shape) != expected:
+                    raise error(f"{call} on input of shape {shape} gives shape {tuple(y.shape)}, expected {expected} "
+                                "(sequence encoders: time first, (seq_length, *input shape); out_features last)")
+                if y.dtype != out_dtype:
+                    raise error(f"{call} on {dtype} input gives {y.dtype}, expected {out_dtype}")
+                if not bool(torch.isfinite(y).all()):
+                    raise error(f"{call} on {dtype} input of shape {shape} gives non-finite values; expected finite")
+                if not torch.equal(runs[1], y):
+                    raise error(f"{call} gives different outputs for the same input after the same torch.manual_seed; "
+                                "expected identical outputs: draw random numbers from torch's generator (or a given "
+                                "torch.Generator), not from an unseeded one")
+            passed.append(f"{check}: input {shape} -> {expected}, float32/float64/bool, finite, identical under a seed")
+        x = torch.rand(ENCODER_INPUT_SHAPES[-1], generator=_generator(), dtype=torch.float64).requires_grad_(True)
+        torch.manual_seed(SEED + 11)
+        try:
+            y = encoder(x)
+        except Exception as exc:  # noqa: BLE001
+            raise error(f"{call} on an input that requires grad raised {type(exc).__name__}: {_first_lines(exc)}") \
+                from exc
+        if y.requires_grad:
+            y.sum().backward()
+            if x.grad is None or not bool(torch.isfinite(x.grad).all()):
+                raise error(f"the output requires grad but the input's gradient is {x.grad!r}; expected finite values")
+            passed.append(f"{check}: finite gradients reach the input")
+        else:
+            skipped.append(f"{check}: the output does not depend differentiably on the input (no gradient to check)")
+    return Report(label, tuple(passed), tuple(skipped))
+
+
+def conformance_targets(names: Iterable[str], registry: Registry | None = None) -> tuple[list[str], list[str]]:
+    """``(neuron models, encoders)`` from what a user typed: ``"all"`` (everything registered),
+    a plugin name (its neuron models and encoders, qualified) or a model name;
+    comma-separated lists are split. Duplicates are dropped, order kept. Used by the pytest
+    plugin and ``spikeplug check``.
 
     :raises UnknownNameError: for a name that is neither (with close matches).
-    :raises PluginError: for a plugin that failed to load, was blocked, or registers no neuron model.
+    :raises PluginError: for a plugin that failed to load, was blocked, or registers no
+        neuron model or encoder.
     """
     from .errors import PluginError
 
     reg = registry if registry is not None else get_registry()
-    neurons = reg.names(kind="neuron", qualified=True)
-    models: list[str] = []
+    kinds = {"neuron": reg.names(kind="neuron", qualified=True), "encoder": reg.names(kind="encoder", qualified=True)}
+    found: dict[str, list[str]] = {"neuron": [], "encoder": []}
     for arg in names:
         for name in filter(None, (n.strip() for n in arg.split(","))):
             if name == "all":
-                models += neurons
+                for kind, listed in kinds.items():
+                    found[kind] += listed
                 continue
             record = next((r for r in reg.plugin_records() if r.name == name), None)
             if record is not None:
                 if record.status != "loaded":
                     raise PluginError(f"plugin {name!r} is {record.status}; `spikeplug plugins` shows why"
                                       + (f":\n{record.error}" if record.error else ""))
-                found = [q for q in neurons if q.partition(":")[0] == name]
-                if not found:
-                    raise PluginError(f"plugin {name!r} registers no neuron model")
-                models += found
+                mine = {kind: [q for q in listed if q.partition(":")[0] == name] for kind, listed in kinds.items()}
+                if not any(mine.values()):
+                    raise PluginError(f"plugin {name!r} registers no neuron model or encoder")
+                for kind in found:
+                    found[kind] += mine[kind]
                 continue
-            reg.get(name, kind="neuron")  # raises UnknownNameError with close matches
-            models.append(name)
-    return list(dict.fromkeys(models))
+            entry = reg.get(name)  # raises UnknownNameError with close matches
+            if entry.kind not in found:
+                raise PluginError(f"{name!r} is a {entry.kind}; the conformance suite checks neuron models and encoders")
+            found[entry.kind].append(name)
+    return list(dict.fromkeys(found["neuron"])), list(dict.fromkeys(found["encoder"]))
 
 
 def run_checks(
@@ -1579,6 +1667,14 @@ def run_checks(
         ``error`` (the failure's message, or None). ``spikeplug check`` prints these.
     """
     selected = list(CHECKS) if checks is None else list(checks)
+    if selected == ["encoder"]:
+        try:
+            report, error = check_encoder(model, registry=options.get("registry")), None  # type: ignore[arg-type]
+        except ConformanceError as exc:
+            report, error = Report(str(model)), str(exc)
+        return [{"check": "encoder", "status": "failed" if error else ("passed" if report.passed else "n/a"),
+                 "passed": list(report.passed), "not_applicable": list(report.not_applicable),
+                 "warnings": list(report.warnings), "error": error}]
     unknown = [c for c in selected if c not in CHECKS and c != "compile"]
     if unknown:
         raise ParameterError(f"checks: unknown check {unknown[0]!r}; the checks are {', '.join(map(repr, CHECKS))}, "

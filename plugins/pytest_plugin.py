@@ -11,7 +11,7 @@ runs the whole conformance suite (:data:`spikeplug.plugins.conformance.CHECKS`) 
 models, next to whatever tests pytest collects (none in an empty folder). One test item per
 model × check × form, named ``spikeplug-conformance::MODEL::CHECK[FORM]`` (checks of the
 parameter class, of the state space and of long runs have one item per model, without
-``[FORM]``), so ``-k boundedness`` selects as usual. A check that does not apply is
+``[FORM]``; an encoder has one item, ``ENCODER::encoder``, :func:`~spikeplug.plugins.conformance.check_encoder`), so ``-k boundedness`` selects as usual. A check that does not apply is
 skipped with the reason; a parameter field left without a readable constraint gives a
 :class:`ConformanceWarning` in pytest's warnings summary. ``--spikeplug-checks=a,b``
 runs only those checks, ``--spikeplug-compile`` adds ``torch.compile``.
@@ -63,13 +63,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="expected conformance failures, one per line: 'MODEL::CHECK[FORM]: reason' ([FORM] optional)")
 
 
-def _selected_models(config: pytest.Config) -> list[str]:
-    """Neuron model names from ``--spikeplug-conformance`` (plugins expanded to their models)."""
+def _selected(config: pytest.Config) -> tuple[list[str], list[str]]:
+    """``(neuron models, encoders)`` from ``--spikeplug-conformance`` (plugins expanded)."""
     from spikeplug.errors import SpikeplugError
-    from spikeplug.plugins.conformance import neuron_models
+    from spikeplug.plugins.conformance import conformance_targets
 
     try:
-        return neuron_models(config.getoption("spikeplug_conformance"))
+        return conformance_targets(config.getoption("spikeplug_conformance"))
     except SpikeplugError as exc:
         raise pytest.UsageError(f"--spikeplug-conformance: {exc}") from None
 
@@ -103,7 +103,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         checks.append("compile")
     xfails = _xfails(config)
     root = ConformanceCollector.from_parent(session, name="spikeplug-conformance", nodeid="spikeplug-conformance")
-    for model in _selected_models(config):
+    neurons, encoders = _selected(config)
+    for model in neurons:
         try:
             subject = conformance._resolve(model)
             forms: tuple[str, ...] = subject.forms
@@ -124,6 +125,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 if reason:
                     item.add_marker(pytest.mark.xfail(reason=reason, raises=conformance.ConformanceError, strict=True))
                 items.append(item)
+    for encoder in encoders:
+        name = f"{encoder}::encoder"
+        item = ConformanceItem.from_parent(root, name=name, model=encoder, check="encoder", form=None, subject=None)
+        reason = xfails.get(name)
+        if reason:
+            item.add_marker(pytest.mark.xfail(reason=reason, raises=conformance.ConformanceError, strict=True))
+        items.append(item)
 
 
 class ConformanceCollector(pytest.Collector):
@@ -146,7 +154,9 @@ class ConformanceItem(pytest.Item):
         if isinstance(self.subject, Exception):
             raise self.subject
         forms = [self.form] if self.form else None
-        if self.check == "compile":
+        if self.check == "encoder":
+            report = conformance.check_encoder(self.model)
+        elif self.check == "compile":
             report = conformance.check_compile(self.subject, forms=forms)
         else:
             report = conformance.CHECKS[self.check](self.subject, forms=forms)

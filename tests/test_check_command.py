@@ -66,7 +66,7 @@ def test_check_unknown_name_fails_cleanly(capsys: pytest.CaptureFixture[str]) ->
     """An unknown model name is an error message with exit status 1, not a traceback."""
     assert main(["check", "no_such_model"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("spikeplug check: error: no neuron named 'no_such_model'")
+    assert err.startswith("spikeplug check: error: no model named 'no_such_model' is registered")
 
 
 def test_check_plugin_name_expands_and_import_stays_light() -> None:
@@ -81,3 +81,14 @@ def test_check_plugin_name_expands_and_import_stays_light() -> None:
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("example_qif:qif: 1 passed, 0 failed, 0 n/a")
+
+
+def test_check_runs_the_encoder_check_on_encoders(capsys: pytest.CaptureFixture[str]) -> None:
+    """An encoder name (or a plugin that registers encoders) gets check_encoder."""
+    assert main(["check", "poisson"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:3] == [
+        "poisson:poisson: 1 passed, 0 failed, 0 n/a",
+        "  ok    encoder (2 items)",
+        "poisson:poisson_step: 1 passed, 0 failed, 0 n/a",
+    ]

@@ -143,3 +143,11 @@ def test_every_check_has_a_docstring_saying_what_it_guarantees() -> None:
     assert {"parameter_constraints", "state_space", "boundedness"} <= set(conformance.CHECKS)
     for name, check in conformance.CHECKS.items():
         assert check.__doc__ and len(check.__doc__.split()) >= 15, name
+
+
+def test_encoders_get_one_item_each(tmp_path: Path) -> None:
+    """A plugin that registers encoders gets one `encoder` item per encoder, which passes."""
+    result = _pytest(tmp_path, "--spikeplug-conformance=poisson", "-q", "-rA")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED spikeplug-conformance::poisson:poisson::encoder" in result.stdout
+    assert "PASSED spikeplug-conformance::poisson:poisson_step::encoder" in result.stdout
