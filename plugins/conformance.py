@@ -1649,7 +1649,9 @@ def conformance_targets(names: Iterable[str], registry: Registry | None = None) 
                 continue
             entry = reg.get(name)  # raises UnknownNameError with close matches
             if entry.kind not in found:
-                raise PluginError(f"{name!r} is a {entry.kind}; the conformance suite checks neuron models and encoders")
+                raise PluginError(
+                    f"{name!r} is a {entry.kind}; the conformance suite checks neuron models and encoders"
+                )
             found[entry.kind].append(name)
     return list(dict.fromkeys(found["neuron"])), list(dict.fromkeys(found["encoder"]))
 

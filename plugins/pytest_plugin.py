@@ -11,7 +11,9 @@ runs the whole conformance suite (:data:`spikeplug.plugins.conformance.CHECKS`) 
 models, next to whatever tests pytest collects (none in an empty folder). One test item per
 model × check × form, named ``spikeplug-conformance::MODEL::CHECK[FORM]`` (checks of the
 parameter class, of the state space and of long runs have one item per model, without
-``[FORM]``; an encoder has one item, ``ENCODER::encoder``, :func:`~spikeplug.plugins.conformance.check_encoder`), so ``-k boundedness`` selects as usual. A check that does not apply is
+``[FORM]``; an encoder has one item, ``ENCODER::encoder``, running
+:func:`~spikeplug.plugins.conformance.check_encoder`), so ``-k boundedness`` selects as
+usual. A check that does not apply is
 skipped with the reason; a parameter field left without a readable constraint gives a
 :class:`ConformanceWarning` in pytest's warnings summary. ``--spikeplug-checks=a,b``
 runs only those checks, ``--spikeplug-compile`` adds ``torch.compile``.

@@ -173,7 +173,9 @@ class SynState(NamedTuple):
     i: torch.Tensor
 
 
-def syn_step(input: torch.Tensor, state: SynState, p: Any, *, detach_reset: bool = False) -> tuple[torch.Tensor, SynState]:
+def syn_step(
+    input: torch.Tensor, state: SynState, p: Any, *, detach_reset: bool = False
+) -> tuple[torch.Tensor, SynState]:
     v, i = state
     i_d = i + p.dt * p.tau_syn_inv * (input - i)  # dt·tau_syn_inv = 2.5: |i - input| grows 1.5x a step
     z, (v_d,) = kit_step(i_d, KitState(v), p, detach_reset=detach_reset)
@@ -295,7 +297,8 @@ def test_zero_over_zero_rate_functions_are_caught_by_state_space() -> None:
 def test_unstable_dt_is_caught_by_boundedness() -> None:
     """Variant 10: dt·tau_mem_inv = 2.5 at the defaults; boundedness reports the StabilityWarning."""
     msg = _caught("unstable_dt", "boundedness")
-    assert "the default parameters warn StabilityWarning: UnstableParameters: dt·tau_mem_inv = 0.001·2500 = 2.5" in msg
+    expected = "the default parameters warn StabilityWarning: UnstableParameters: dt·tau_mem_inv = 0.001·2500 = 2.5"
+    assert expected in msg
     assert "choose a smaller default dt or rate" in msg
 
 

@@ -80,7 +80,8 @@ def test_broken_encoder_fails_check_encoder(factory: type, message: str) -> None
     """Time-last layout, an unseeded generator and a fixed dtype each fail with what to fix."""
     with pytest.raises(ConformanceError) as info:
         check_encoder("enc", registry=_registry(factory))
-    assert str(info.value).startswith("conformance check 'encoder' failed for encoder 'enc': __main__:enc(seq_length=3)")
+    expected = "conformance check 'encoder' failed for encoder 'enc': __main__:enc(seq_length=3)"
+    assert str(info.value).startswith(expected)
     assert message in str(info.value)
 
 
