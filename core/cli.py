@@ -8,6 +8,7 @@
     spikeplug simulate NAME [...]       run a model on a standard stimulus; --plot, --csv, --json
     spikeplug catalogue [--out FILE]    every installed model with its parameters, states and response
     spikeplug nir inspect FILE [--json] a NIR file's nodes, edges and the spikeplug model of each node
+    spikeplug check NAME... [--json]    the conformance suite on neuron models and encoders (names, plugins, 'all')
 
 Further commands (``demo``) register themselves in :data:`COMMANDS`.
 """
@@ -106,6 +107,55 @@ def cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the conformance suite (every check, continuing after failures); exit 1 when one fails."""
+    from spikeplug.plugins import conformance
+
+    checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    if args.compile:
+        checks = [*(checks or conformance.CHECKS), "compile"]
+    results = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report carries what matters; torch and numba chatter does not
+        neurons, encoders = conformance.conformance_targets(args.names)
+        neuron_checks = None if checks is None else [c for c in checks if c != "encoder"]
+        for model in neurons if neuron_checks != [] else ():
+            results[model] = conformance.run_checks(model, checks=neuron_checks)
+        for encoder in encoders if not args.checks or "encoder" in checks else ():
+            results[encoder] = conformance.run_checks(encoder, checks=["encoder"])
+    failed = sum(r["status"] == "failed" for rs in results.values() for r in rs)
+    if args.json:
+        _print_json({"passed": failed == 0, "models": results})
+        return 1 if failed else 0
+    for model, rs in results.items():
+        counts = {s: sum(r["status"] == s for r in rs) for s in ("passed", "failed", "n/a")}
+        print(f"{model}: {counts['passed']} passed, {counts['failed']} failed, {counts['n/a']} n/a")
+        for r in rs:
+            if r["status"] == "failed":
+                print(f"  FAIL  {r['check']}: {r['error']}")
+            elif r["status"] == "n/a":
+                print(f"  n/a   {r['check']}: {'; '.join(r['not_applicable'])}")
+            else:
+                print(f"  ok    {r['check']} ({len(r['passed'])} items)")
+                for item in r["not_applicable"] if args.verbose else ():
+                    print(f"          n/a  {item}")
+                for item in r["passed"] if args.verbose else ():
+                    print(f"          ok   {item}")
+            for item in r["warnings"]:
+                print(f"  warn  {item}")
+    print(f"\n{failed} check(s) failed" if failed else "\nevery check passed")
+    return 1 if failed else 0
+
+
+def _add_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="+", metavar="NAME",
+                   help="neuron model, encoder, plugin (all its models) or 'all'; comma-separated lists work too")
+    p.add_argument("--checks", help="comma-separated checks to run (default: all)")
+    p.add_argument("--compile", action="store_true", help="also run the slow torch.compile check")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every verified item")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -141,6 +191,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
         "NIR interchange: `spikeplug nir inspect FILE` lists nodes, edges and the spikeplug model of each node",
         lambda p: _nir_cli("add_arguments")(p),
         lambda a: _nir_cli("command")(a),
+    ),
+    "check": (
+        "run the conformance suite on neuron models: what passed, what failed and what to fix",
+        _add_check,
+        cmd_check,
     ),
     "demo": ("train a small spiking network on scikit-learn's 8x8 digits", _demo.add_arguments, _demo.command),
 }

@@ -33,6 +33,14 @@ check                       what it verifies
                             :class:`~spikeplug.ParameterError` naming the field, from the
                             class and from every form; a negative ``dt`` is always
                             rejected; unknown parameter names are rejected
+``parameter_constraints``   every numeric parameter rejects NaN and ±inf (class and every
+                            form) and every value outside its declared constraint; a field
+                            whose constraint cannot be read is a warning in the report
+``state_space``             one step from any probed state in each state variable's range
+                            (even points, round values where rate functions are often 0/0,
+                            parameter values) gives finite outputs and states
+``boundedness``             the defaults raise no StabilityWarning, and 10⁴ steps at zero
+                            and at a constant input stay finite and bounded
 ``serialization``           ``state_dict`` into a fresh instance, ``copy.deepcopy`` and
                             ``pickle`` give identical outputs; states and parameters pickle
 ``compile``                 ``torch.compile`` runs the cell and matches eager within 1e-5
@@ -61,6 +69,9 @@ process-wide registry), ``input_scale=``, ``device=`` (of the device check) and
 check a preset). Without a GPU the device check runs on PyTorch's ``meta`` device, which
 tracks devices, shapes and dtypes but holds no values: a forward that reads a value
 (``.item()``, ``bool(tensor)``) is listed as not applicable there instead of failing.
+
+With one command, no test file: ``pytest --spikeplug-conformance=PLUGIN`` (the pytest
+plugin :mod:`spikeplug.plugins.pytest_plugin`) or ``spikeplug check PLUGIN``.
 
 Use in a plugin's test suite (pytest)::
 
@@ -109,16 +120,22 @@ __all__ = [
     "ConformanceError",
     "Report",
     "check_batch_independence",
+    "check_boundedness",
     "check_compile",
     "check_determinism",
     "check_device",
     "check_dtypes",
+    "check_encoder",
     "check_gradients",
     "check_layer_matches_cell",
     "check_neuron_model",
+    "check_parameter_constraints",
+    "conformance_targets",
+    "run_checks",
     "check_parameter_validation",
     "check_serialization",
     "check_shapes",
+    "check_state_space",
 ]
 
 INPUT_SIZE = 3
@@ -163,11 +180,14 @@ class Report:
     :param model: the model's name.
     :param passed: one line per verified item, ``"check (form): detail"``.
     :param not_applicable: checks or forms that do not apply to this model, with why.
+    :param warnings: what the model leaves open without breaking the contract (e.g. a
+        parameter field that declares no constraint), for the author to look at.
     """
 
     model: str
     passed: tuple[str, ...] = ()
     not_applicable: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def checks(self) -> tuple[str, ...]:
@@ -177,12 +197,18 @@ class Report:
     def __add__(self, other: Report) -> Report:
         if not isinstance(other, Report):
             return NotImplemented
-        return Report(self.model, self.passed + other.passed, self.not_applicable + other.not_applicable)
+        return Report(
+            self.model,
+            self.passed + other.passed,
+            self.not_applicable + other.not_applicable,
+            self.warnings + other.warnings,
+        )
 
     def __str__(self) -> str:
         lines = [f"conformance of {self.model!r}: {len(self.passed)} items passed"]
         lines += [f"  ok   {item}" for item in self.passed]
         lines += [f"  n/a  {item}" for item in self.not_applicable]
+        lines += [f"  warn {item}" for item in self.warnings]
         return "\n".join(lines)
 
 
@@ -401,6 +427,9 @@ def _active_scale(s: _Subject, check: str, form: str) -> float:
             xs = _inputs(form, (4,), scale)
             with torch.no_grad(), s.guard(check, form, f"the forward at input scale {scale:g}"):
                 outputs, _ = _drive(module, form, xs)
+            if not bool(torch.isfinite(outputs).all()):
+                raise s.error(check, form, f"the outputs at input scale {scale:g} (default parameters, from the "
+                              "initial state) are not finite; expected finite outputs")
             if bool((outputs[:-1] != 0).any()):
                 break
             scale *= SCALE_GROWTH
@@ -811,7 +840,9 @@ def check_gradients(
                 outputs, _ = _drive(module, form, xs)
             if not outputs.requires_grad:
                 raise s.error(check, form, "the outputs do not require grad for an input that does; expected outputs "
-                              f"that depend differentiably on the input{via}")
+                              f"that depend differentiably on the input{via}"
+                              + (". A hard threshold such as (v > v_th).float() has no gradient: spike with "
+                                 "spikeplug.threshold(v - v_th, p.method, p.alpha)" if s.spiking else ""))
             with s.guard(check, form, "backward of outputs.sum()"):
                 outputs.sum().backward()
             _expect_gradient(s, check, form, "the input", xs.grad, via, scale)
@@ -908,20 +939,35 @@ def check_determinism(
                 state_before = copy.deepcopy(start)
                 out_1, state_1 = _call(module, form, xs, start)
                 out_2, state_2 = _call(module, form, xs, start)
-            _compare(s, check, form, "outputs of the second run", out_2, out_1)
-            _compare(s, check, form, "state of the second run", state_2, state_1)
-            _compare(s, check, form, "input after the forward (modified in place)", xs, x_before)
-            _compare(s, check, form, "given state after the forward (modified in place)", start, state_before)
+            with _determinism_hint():
+                _compare(s, check, form, "outputs of the second run", out_2, out_1)
+                _compare(s, check, form, "state of the second run", state_2, state_1)
+                _compare(s, check, form, "input after the forward (modified in place)", xs, x_before)
+                _compare(s, check, form, "given state after the forward (modified in place)", start, state_before)
             initial = getattr(module, "initial_state", None)
             if callable(initial):
                 with torch.no_grad(), s.guard(check, form, "forward from initial_state(input)"):
                     x = xs if _TIMED[form] else xs[0]
                     out_none, state_none = module(x)
                     out_init, state_init = module(x, initial(x))
-                _compare(s, check, form, "outputs from state=None vs from initial_state(input)", out_none, out_init)
-                _compare(s, check, form, "state from state=None vs from initial_state(input)", state_none, state_init)
+                with _determinism_hint():
+                    _compare(s, check, form, "outputs from state=None vs from initial_state(input)", out_none, out_init)
+                    _compare(s, check, form, "state from state=None vs from initial_state(input)", state_none,
+                             state_init)
             passed.append(f"{check} ({form}): identical repeated runs, nothing modified in place")
     return Report(s.label, tuple(passed))
+
+
+@contextmanager
+def _determinism_hint() -> Iterator[None]:
+    """Add what to fix to a determinism failure."""
+    try:
+        yield
+    except ConformanceError as err:
+        hint = ("; a forward must be a function of its input, state and parameters: no in-place updates of the input "
+                "or the state (write new tensors), no noise from the global random generator (take a seed or a "
+                "torch.Generator as a parameter)")
+        raise ConformanceError(str(err) + hint, err.model, err.check, err.form) from None
 
 
 def check_parameter_validation(
@@ -1174,6 +1220,301 @@ def check_generated(
     return Report(s.label, tuple(passed), tuple(skipped))
 
 
+# ---------------------------------------------------------------------- parameters, state space, long runs
+def _parameter_class(s: _Subject, check: str) -> type:
+    cls = s.parameters
+    if cls is None or not attrs.has(cls):
+        raise s.error(check, None, f"the model's parameter class is {cls!r}; expected an attrs class built with "
+                      "@spikeplug.parameters (with at least the field dt)")
+    return cls
+
+
+def _number_check(field: attrs.Attribute) -> Any:
+    """The field's tensor-aware spikeplug validator (``positive()``, ``finite()``...), or None."""
+    from spikeplug.params import _NumberCheck
+
+    validator = field.validator
+    if validator is not None and type(validator).__name__ == "_OptionalValidator":
+        validator = validator.validator
+    return validator if isinstance(validator, _NumberCheck) else None
+
+
+def _numeric_field(field: attrs.Attribute) -> bool:
+    default = field.default
+    if default is None:
+        return True  # an optional tensor field (a coupling matrix sized by the module)
+    return isinstance(default, (int, float)) and not isinstance(default, bool)
+
+
+def _expect_class_rejects(s: _Subject, check: str, cls: type, name: str, bad: Any, why: str) -> None:
+    """``cls(name=bad)`` raises ParameterError naming ``name``; else a ConformanceError saying ``why``."""
+    call = f"{cls.__name__}({name}={bad!r})"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cls(**{name: bad})
+    except ParameterError as exc:
+        _expect_names(s, check, None, call, exc, name)
+    except Exception as exc:  # noqa: BLE001
+        raise s.error(check, None, f"{call} raised {type(exc).__name__}: {_first_lines(exc)}; expected "
+                      f"spikeplug.ParameterError naming {name!r}") from exc
+    else:
+        raise s.error(check, None, f"{call} was accepted; expected spikeplug.ParameterError naming {name!r} ({why})")
+
+
+def check_parameter_constraints(
+    model: str | ModuleSet,
+    *,
+    forms: Iterable[str] | None = None,
+    **options: Any,
+) -> Report:
+    """Every numeric parameter rejects NaN and ±inf, and every value outside its declared constraint.
+
+    Guarantees: no numeric field of the parameter class accepts ``nan``, ``inf`` or
+    ``-inf`` (the class and every form raise :class:`~spikeplug.ParameterError` naming
+    the field), so a model cannot be built with a non-finite parameter; and the class
+    enforces what it declares (:func:`spikeplug.params.constraint_text`): of the values
+    0, ±1 and ±(|default| + 1), each one the field's validator forbids (``> 0``,
+    ``>= 0``...) is rejected, so no converter clamps or rewrites it silently. A numeric
+    field whose constraint cannot be read (a validator other than spikeplug's
+    ``positive()``/``non_negative()``/``finite()``...) passes when it rejects the
+    non-finite values, and is listed in the report's ``warnings``: its range is open to
+    every finite value as far as users and ``spikeplug describe`` can tell.
+    """
+    s = _resolve(model, **options)
+    check, passed, warned = "parameter_constraints", [], []
+    cls = _parameter_class(s, check)
+    with _isolated_rng():
+        for field in attrs.fields(cls):
+            if field.default is attrs.NOTHING or not _numeric_field(field):
+                continue
+            tensor = field.default is None
+            fix = (f"every numeric parameter must reject non-finite values; declare a validator, e.g. "
+                   f"param(..., validator=spikeplug.finite()) or spikeplug.positive()")
+            for bad in (math.nan, math.inf, -math.inf):
+                value = torch.tensor(bad, dtype=torch.float64) if tensor else bad
+                _expect_class_rejects(s, check, cls, field.name, value, fix)
+            for form in _forms(s, forms):
+                value = torch.tensor(math.nan, dtype=torch.float64) if tensor else math.nan
+                _expect_rejected(s, check, form, {field.name: value}, field.name)
+            passed.append(f"{check}: {field.name}=nan/inf/-inf rejected by the class and every form")
+            validator = _number_check(field)
+            if validator is None:
+                warned.append(
+                    f"{check}: {cls.__name__}.{field.name} declares no readable constraint (no spikeplug validator "
+                    "such as positive(), non_negative() or finite()): every finite value is accepted"
+                )
+                continue
+            default = 0.0 if tensor else float(field.default)
+            outside = []
+            for candidate in dict.fromkeys((0.0, -1.0, 1.0, -(abs(default) + 1.0), abs(default) + 1.0)):
+                if bool(validator.predicate(torch.tensor(candidate, dtype=torch.float64)).all()):
+                    continue
+                value = torch.tensor(candidate, dtype=torch.float64) if tensor else candidate
+                _expect_class_rejects(s, check, cls, field.name, value, f"its declared constraint is "
+                                      f"{validator.constraint!r}")
+                outside.append(candidate)
+            if outside:
+                passed.append(f"{check}: {field.name} rejects {', '.join(map(repr, outside))} (outside "
+                              f"{validator.constraint!r})")
+    return Report(s.label, tuple(passed), (), tuple(warned))
+
+
+RANGE_STEPS = 200
+"""Steps run from the initial state to find the range each state variable visits."""
+DENSE_PROBES = 64
+"""Evenly spaced probes per state variable (round values and parameter values are added)."""
+MAX_ROUND_PROBES = 4000
+
+
+def _probe_values(lo: float, hi: float, extra: Iterable[float]) -> list[float]:
+    """Probe points in ``[lo, hi]``: evenly spaced ones, every multiple of half a round step
+    (1/100 of the range's decade: integers and halves for a range of 10 to 1000), and the
+    values of ``extra`` that fall inside."""
+    values = set(torch.linspace(lo, hi, DENSE_PROBES, dtype=torch.float64).tolist())
+    half = 10.0 ** (math.floor(math.log10(hi - lo)) - 2) / 2
+    k0, k1 = math.ceil(lo / half), math.floor(hi / half)
+    if k1 - k0 <= MAX_ROUND_PROBES:
+        values.update(float(f"{k * half:.12g}") for k in range(k0, k1 + 1))  # -0.04, not -0.04000000000000001
+    values.update(v for v in extra if lo <= v <= hi)
+    return sorted(values)
+
+
+def _visited_ranges(
+    s: _Subject, check: str, form: str, module: nn.Module, inputs: Iterable[float]
+) -> dict[str, tuple[float, float]]:
+    """``{state field: (min, max)}`` over :data:`RANGE_STEPS` steps from the initial state at each constant input."""
+    found: dict[str, list[float]] = {}
+    for c in inputs:
+        xs = torch.full((RANGE_STEPS, *_step_input_shape(form, (2,))), c, dtype=torch.float64)
+        with s.guard(check, form, f"{RANGE_STEPS} steps at constant input {c:g}"):
+            _, _, states = _unroll(module, xs)
+            states.insert(0, module.initial_state(xs[0]))
+        for t, state in enumerate(states):
+            for name, leaf in _tensor_leaves(s, check, form, state, "state"):
+                if not bool(torch.isfinite(leaf).all()):
+                    raise s.error(check, form, f"{name} becomes non-finite after {t} steps at constant input {c:g} "
+                                  "from the initial state (default parameters); expected finite states")
+                lo, hi = found.setdefault(name, [math.inf, -math.inf])
+                found[name] = [min(lo, float(leaf.min())), max(hi, float(leaf.max()))]
+    ranges = {}
+    for name, (lo, hi) in found.items():
+        if hi > lo:
+            margin = (hi - lo) / 4
+        else:
+            margin = abs(lo) / 2 if lo != 0 else 1.0
+        ranges[name] = (lo - margin, hi + margin)
+    return ranges
+
+
+def check_state_space(
+    model: str | ModuleSet,
+    *,
+    forms: Iterable[str] | None = None,
+    **options: Any,
+) -> Report:
+    """One step from any state in each state variable's range gives finite outputs and states.
+
+    Guarantees: the step has no singularity inside the range the model's states visit,
+    including the exact round values and parameter values where rate functions are often
+    written as 0/0 (Hodgkin–Huxley's ``(V + 40) / (1 - exp(-(V + 40) / 10))`` at
+    V = -40 mV). The range of a state variable is what :data:`RANGE_STEPS` steps from the
+    initial state visit at zero input and at a constant input that makes the model spike,
+    widened by a quarter of its width on each side (a variable that stays constant: by
+    half its magnitude, or by 1 around 0). Probed values: :data:`DENSE_PROBES` evenly spaced
+    points, every multiple of half a round step (integers and halves for a range of tens
+    to hundreds), and every parameter value (``v_th``, ``v_leak``, ``v_reset``...) in the
+    range. One variable is probed at a time, the others keep their initial values; one
+    step of the model's first step form (cell, recurrent cell or linear cell) at zero and
+    at the constant input, in float64 and float32.
+    """
+    s = _resolve(model, **options)
+    check, passed = "state_space", []
+    step_forms = [f for f in _forms(s, forms) if not _TIMED[f]]
+    if not step_forms:
+        return Report(s.label, (), (f"{check}: no step form (cell, recurrent_cell, linear_cell) among the checked "
+                                    "forms to probe",))
+    form = step_forms[0]
+    with _isolated_rng(), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        scale = _active_scale(s, check, form)
+        module = s.create(check, form).to(torch.float64)
+        if not callable(getattr(module, "initial_state", None)):
+            return Report(s.label, (), (f"{check} ({form}): the module has no initial_state to start from",))
+        inputs = (0.0, scale)
+        ranges = _visited_ranges(s, check, form, module, inputs)
+        p = getattr(module, "p", None)
+        extra = [0.0]
+        if p is not None and attrs.has(type(p)):
+            extra += [float(v) for f in attrs.fields(type(p)) if isinstance(v := getattr(p, f.name), float)]
+        for dtype in (torch.float64, torch.float32):
+            module = module.to(dtype)
+            for name, (lo, hi) in ranges.items():
+                field = name.split(".", 1)[1]
+                probes = _probe_values(lo, hi, extra)
+                P = len(probes)
+                values = torch.tensor(probes, dtype=dtype)  # (P,)
+                for c in inputs:
+                    x = torch.full(_step_input_shape(form, (P,)), c, dtype=dtype)
+                    start = module.initial_state(x)
+                    if "." in field or field not in getattr(start, "_fields", ()):
+                        return Report(s.label, tuple(passed), (f"{check} ({form}): the state is not a flat NamedTuple "
+                                                               "of tensors; nothing probed",))
+                    leaf = getattr(start, field)
+                    probed = values.view(P, *([1] * (leaf.dim() - 1))).expand_as(leaf).clone()
+                    state = start._replace(**{field: probed})
+                    with s.guard(check, form, f"one step from {name} in [{lo:g}, {hi:g}] at input {c:g}"):
+                        out, new = module(x, state)
+                    for what, t in [("the output", out), *_tensor_leaves(s, check, form, new, "the new state")]:
+                        bad = ~torch.isfinite(t.reshape(P, -1)).all(-1)
+                        if bool(bad.any()):
+                            k = int(bad.nonzero()[0])
+                            at = [probes[i] for i in bad.nonzero().flatten().tolist()[:5]]
+                            raise s.error(
+                                check, form,
+                                f"one step from {name} = {probes[k]!r} (the other state variables at their initial "
+                                f"values, input {c:g}, {str(dtype).replace('torch.', '')}) gives {what} = "
+                                f"{t.reshape(P, -1)[k].flatten()[0].item()!r}; expected finite values. Non-finite at "
+                                f"{name} = {', '.join(map(repr, at))}{' ...' if int(bad.sum()) > 5 else ''}. A rate "
+                                f"function such as x / (1 - exp(-x / k)) is 0/0 at x = 0: give it its limit there "
+                                f"(torch.where(x.abs() < eps, k, x / -torch.expm1(-x / k)))",
+                            )
+                passed.append(f"{check} ({form}, {str(dtype).replace('torch.', '')}): {name} at {P} values in "
+                              f"[{lo:.4g}, {hi:.4g}] gives finite outputs and states")
+    return Report(s.label, tuple(passed))
+
+
+LONG_RUN_STEPS = 10_000
+"""Steps of :func:`check_boundedness`."""
+
+
+def check_boundedness(
+    model: str | ModuleSet,
+    *,
+    forms: Iterable[str] | None = None,
+    **options: Any,
+) -> Report:
+    """At the default parameters the model is stable: no StabilityWarning, finite and bounded over 10⁴ steps.
+
+    Guarantees: creating the model with its defaults raises no
+    :class:`~spikeplug.StabilityWarning` (``dt·rate <= 1`` for every rate field, see
+    :func:`spikeplug.param`'s ``rate``), and the layer (or, without one, the first step
+    form) run for :data:`LONG_RUN_STEPS` steps from the initial state at zero input and at
+    a constant input that makes the model spike keeps every output and state finite, and
+    no state variable's largest magnitude over the second half of the run exceeds twice
+    its largest magnitude over the first half (plus 1e-6): nothing diverges or drifts
+    without bound at the defaults (forward Euler with too large a ``dt`` oscillates and
+    grows).
+    """
+    s = _resolve(model, **options)
+    check, passed = "boundedness", []
+    chosen = _forms(s, forms)
+    form = next((f for f in ("layer", "recurrent", "cell", "recurrent_cell", "linear_cell") if f in chosen), None)
+    if form is None:
+        return Report(s.label, (), (f"{check}: none of the checked forms can be run",))
+    with _isolated_rng(), torch.no_grad():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StabilityWarning)
+            module = s.create(check, form, **({"record_states": True} if _TIMED[form] else {}))
+        unstable = [w for w in caught if issubclass(w.category, StabilityWarning)]
+        if unstable:
+            raise s.error(check, form, f"the default parameters warn StabilityWarning: {unstable[0].message}. "
+                          "Defaults must give a stable model: choose a smaller default dt or rate")
+        for c in (0.0, None):
+            if c is None:  # after the zero-input run, which shows a model broken at the defaults more directly
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", StabilityWarning)
+                    c = _active_scale(s, check, form)
+            xs = torch.full((LONG_RUN_STEPS, *_step_input_shape(form, (2,))), c)
+            with s.guard(check, form, f"{LONG_RUN_STEPS} steps at constant input {c:g}"):
+                if _TIMED[form]:
+                    outputs, states = module(xs)
+                else:
+                    outputs, _, trace = _unroll(module, xs)
+                    states = stack_states(trace)
+            half = LONG_RUN_STEPS // 2
+            for name, t in [("the output", outputs), *_tensor_leaves(s, check, form, states, "state")]:
+                finite = torch.isfinite(t.reshape(LONG_RUN_STEPS, -1)).all(-1)
+                if not bool(finite.all()):
+                    step = int((~finite).nonzero()[0])
+                    raise s.error(
+                        check, form, f"{name} becomes non-finite at step {step} of {LONG_RUN_STEPS} at constant input "
+                        f"{c:g} (default parameters); expected finite values throughout. Forward Euler diverges when "
+                        f"dt·rate > 2: check the default dt against the model's fastest rate"
+                    )
+                if name == "the output":
+                    continue
+                first, second = float(t[:half].abs().max()), float(t[half:].abs().max())
+                if second > 2 * first + 1e-6:
+                    raise s.error(
+                        check, form, f"{name} grows without bound at constant input {c:g} (default parameters): its "
+                        f"largest magnitude is {first:.4g} over steps 0-{half - 1} and {second:.4g} over steps "
+                        f"{half}-{LONG_RUN_STEPS - 1}; expected bounded states (at most twice the first half's)"
+                    )
+            passed.append(f"{check} ({form}): {LONG_RUN_STEPS} steps at constant input {c:g} stay finite and bounded")
+    return Report(s.label, tuple(passed))
+
+
 CHECKS: dict[str, Callable[..., Report]] = {
     "shapes": check_shapes,
     "dtypes": check_dtypes,
@@ -1183,10 +1524,176 @@ CHECKS: dict[str, Callable[..., Report]] = {
     "batch_independence": check_batch_independence,
     "determinism": check_determinism,
     "parameter_validation": check_parameter_validation,
+    "parameter_constraints": check_parameter_constraints,
+    "state_space": check_state_space,
+    "boundedness": check_boundedness,
     "serialization": check_serialization,
     "generated": check_generated,
 }
 """The checks :func:`check_neuron_model` runs, in order (``compile`` is separate: slow)."""
+
+
+# ---------------------------------------------------------------------- encoders
+ENCODER_INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((5,), (2, 5))
+"""Input shapes of :func:`check_encoder`."""
+
+
+def check_encoder(name: str, *, registry: Registry | None = None) -> Report:
+    """A registered encoder keeps the contract of :mod:`spikeplug.encoding`.
+
+    Guarantees, for the encoder built with its defaults (and ``seq_length=3``,
+    ``out_features=4`` where its factory requires them), on inputs ``U[0, 1)`` of shapes
+    :data:`ENCODER_INPUT_SHAPES`: **shapes and layout**: the output has the contract's
+    shape, time first ``(seq_length, *x.shape)`` for a sequence encoder, a population axis
+    ``(..., out_features)`` last, else the input's shape; **dtypes**: float32 and float64
+    inputs give outputs of that dtype, bool inputs float32; **value range**: outputs are
+    finite; **determinism under a seed**: after ``torch.manual_seed(s)`` the same input
+    gives identical outputs (random encoders draw from torch's generator, never from an
+    unseeded one of their own); **gradients where differentiable**: when the output
+    requires grad for an input that does, the sum's gradient reaches the input and is
+    finite (otherwise reported not applicable).
+    """
+    from . import encoder_contract as contract
+
+    reg = registry if registry is not None else get_registry()
+    entry = reg.get(name, kind="encoder")
+    label, check, passed, skipped = name, "encoder", [], []
+
+    def error(detail: str) -> ConformanceError:
+        return ConformanceError(f"conformance check {check!r} failed for encoder {label!r}: {detail}", label, check)
+
+    try:
+        kwargs = contract.default_kwargs(entry.qualified_name, reg)
+        encoder = reg.factory(entry.qualified_name)(**kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise error(f"it cannot be built with its defaults: {type(exc).__name__}: {_first_lines(exc)}") from exc
+    call = f"{entry.qualified_name}({_kwargs_text(kwargs).lstrip(', ')})"
+    with _isolated_rng():
+        for shape in ENCODER_INPUT_SHAPES:
+            expected = contract.expected_shape(entry.qualified_name, kwargs, shape, reg)
+            for dtype in (torch.float32, torch.float64, torch.bool):
+                x = torch.rand(shape, generator=_generator(), dtype=torch.float64)
+                x = (x > 0.5) if dtype == torch.bool else x.to(dtype)
+                out_dtype = dtype if dtype.is_floating_point else torch.float32
+                runs = []
+                for _ in range(2):
+                    torch.manual_seed(SEED + 11)
+                    try:
+                        runs.append(encoder(x))
+                    except Exception as exc:  # noqa: BLE001
+                        raise error(f"{call} on a {dtype} input of shape {shape} raised {type(exc).__name__}: "
+                                    f"{_first_lines(exc)}") from exc
+                y = runs[0]
+                if not isinstance(y, torch.Tensor):
+                    raise error(f"{call} returned {type(y).__name__}, expected a tensor")
+                if tuple(y.shape) != expected:
+                    raise error(f"{call} on input of shape {shape} gives shape {tuple(y.shape)}, expected {expected} "
+                                "(sequence encoders: time first, (seq_length, *input shape); out_features last)")
+                if y.dtype != out_dtype:
+                    raise error(f"{call} on {dtype} input gives {y.dtype}, expected {out_dtype}")
+                if not bool(torch.isfinite(y).all()):
+                    raise error(f"{call} on {dtype} input of shape {shape} gives non-finite values; expected finite")
+                if not torch.equal(runs[1], y):
+                    raise error(f"{call} gives different outputs for the same input after the same torch.manual_seed; "
+                                "expected identical outputs: draw random numbers from torch's generator (or a given "
+                                "torch.Generator), not from an unseeded one")
+            passed.append(f"{check}: input {shape} -> {expected}, float32/float64/bool, finite, identical under a seed")
+        x = torch.rand(ENCODER_INPUT_SHAPES[-1], generator=_generator(), dtype=torch.float64).requires_grad_(True)
+        torch.manual_seed(SEED + 11)
+        try:
+            y = encoder(x)
+        except Exception as exc:  # noqa: BLE001
+            raise error(f"{call} on an input that requires grad raised {type(exc).__name__}: {_first_lines(exc)}") \
+                from exc
+        if y.requires_grad:
+            y.sum().backward()
+            if x.grad is None or not bool(torch.isfinite(x.grad).all()):
+                raise error(f"the output requires grad but the input's gradient is {x.grad!r}; expected finite values")
+            passed.append(f"{check}: finite gradients reach the input")
+        else:
+            skipped.append(f"{check}: the output does not depend differentiably on the input (no gradient to check)")
+    return Report(label, tuple(passed), tuple(skipped))
+
+
+def conformance_targets(names: Iterable[str], registry: Registry | None = None) -> tuple[list[str], list[str]]:
+    """``(neuron models, encoders)`` from what a user typed: ``"all"`` (everything registered),
+    a plugin name (its neuron models and encoders, qualified) or a model name;
+    comma-separated lists are split. Duplicates are dropped, order kept. Used by the pytest
+    plugin and ``spikeplug check``.
+
+    :raises UnknownNameError: for a name that is neither (with close matches).
+    :raises PluginError: for a plugin that failed to load, was blocked, or registers no
+        neuron model or encoder.
+    """
+    from .errors import PluginError
+
+    reg = registry if registry is not None else get_registry()
+    kinds = {"neuron": reg.names(kind="neuron", qualified=True), "encoder": reg.names(kind="encoder", qualified=True)}
+    found: dict[str, list[str]] = {"neuron": [], "encoder": []}
+    for arg in names:
+        for name in filter(None, (n.strip() for n in arg.split(","))):
+            if name == "all":
+                for kind, listed in kinds.items():
+                    found[kind] += listed
+                continue
+            record = next((r for r in reg.plugin_records() if r.name == name), None)
+            if record is not None:
+                if record.status != "loaded":
+                    raise PluginError(f"plugin {name!r} is {record.status}; `spikeplug plugins` shows why"
+                                      + (f":\n{record.error}" if record.error else ""))
+                mine = {kind: [q for q in listed if q.partition(":")[0] == name] for kind, listed in kinds.items()}
+                if not any(mine.values()):
+                    raise PluginError(f"plugin {name!r} registers no neuron model or encoder")
+                for kind in found:
+                    found[kind] += mine[kind]
+                continue
+            entry = reg.get(name)  # raises UnknownNameError with close matches
+            if entry.kind not in found:
+                raise PluginError(
+                    f"{name!r} is a {entry.kind}; the conformance suite checks neuron models and encoders"
+                )
+            found[entry.kind].append(name)
+    return list(dict.fromkeys(found["neuron"])), list(dict.fromkeys(found["encoder"]))
+
+
+def run_checks(
+    model: str | ModuleSet,
+    *,
+    checks: Iterable[str] | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """Run each check on ``model`` and keep going after a failure (unlike :func:`check_neuron_model`).
+
+    :returns: one dict per check: ``check``, ``status`` (``"passed"``, ``"failed"`` or
+        ``"n/a"``), ``passed``, ``not_applicable``, ``warnings`` (lists of strings) and
+        ``error`` (the failure's message, or None). ``spikeplug check`` prints these.
+    """
+    selected = list(CHECKS) if checks is None else list(checks)
+    if selected == ["encoder"]:
+        try:
+            report, error = check_encoder(model, registry=options.get("registry")), None  # type: ignore[arg-type]
+        except ConformanceError as exc:
+            report, error = Report(str(model)), str(exc)
+        return [{"check": "encoder", "status": "failed" if error else ("passed" if report.passed else "n/a"),
+                 "passed": list(report.passed), "not_applicable": list(report.not_applicable),
+                 "warnings": list(report.warnings), "error": error}]
+    unknown = [c for c in selected if c not in CHECKS and c != "compile"]
+    if unknown:
+        raise ParameterError(f"checks: unknown check {unknown[0]!r}; the checks are {', '.join(map(repr, CHECKS))}, "
+                             "'compile'")
+    s = _resolve(model, **options)
+    results = []
+    for name in selected:
+        run = check_compile if name == "compile" else CHECKS[name]
+        try:
+            report, error = run(s), None
+        except ConformanceError as exc:
+            report, error = Report(s.label), str(exc)
+        status = "failed" if error else ("passed" if report.passed else "n/a")
+        results.append({"check": name, "status": status, "passed": list(report.passed),
+                        "not_applicable": list(report.not_applicable), "warnings": list(report.warnings),
+                        "error": error})
+    return results
 
 
 def check_neuron_model(

@@ -295,6 +295,13 @@ class Registry:
         self._warn_shadowed()
 
     def _register_plugin(self, record: PluginRecord, module: Any) -> None:
+        from .api import check_api
+
+        try:
+            check_api(module, record.name)
+        except PluginError as exc:
+            self._fail(record, str(exc))
+            return
         unknown = self._unknown_hooks(module)
         if unknown:
             known = [n for n in dir(hookspecs) if n.startswith("spikeplug_")]

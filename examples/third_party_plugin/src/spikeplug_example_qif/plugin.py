@@ -2,6 +2,9 @@
 
 from spikeplug.plugins import ModelSpec, hookimpl
 
+# the spikeplug versions this plugin was written for; another spikeplug refuses it with this range
+SPIKEPLUG_API = ">=0.1,<0.2"
+
 
 @hookimpl
 def spikeplug_models():
