@@ -66,6 +66,15 @@ def median_times(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str,
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def _norse() -> Any:
+    """``norse.torch``, or ``None`` when Norse is not installed."""
+    try:
+        import norse.torch as norse
+    except ImportError:
+        return None
+    return norse
+
+
 def _layer_runs(name: str, x: torch.Tensor) -> dict[str, tuple[Callable[[], None], Callable[[], None]]]:
     """``{row: (forward, forward + backward)}`` for one model."""
     import spikeplug
@@ -77,22 +86,18 @@ def _layer_runs(name: str, x: torch.Tensor) -> dict[str, tuple[Callable[[], None
     for backend in backends:
         layer = spikeplug.create(name, backend=backend)
         rows[backend] = lambda xs, layer=layer: layer(xs)
-    if name in NORSE_CELLS:
-        try:
-            import norse.torch as norse
-        except ImportError:
-            pass
-        else:
-            cell = getattr(norse, NORSE_CELLS[name])()
+    norse = _norse() if name in NORSE_CELLS else None       # a peer that is not installed is left out
+    if norse is not None:
+        cell = getattr(norse, NORSE_CELLS[name])()
 
-            def norse_loop(xs: torch.Tensor, cell: Any = cell) -> tuple[torch.Tensor, Any]:
-                state, outs = None, []
-                for x_t in xs.unbind(0):
-                    z, state = cell(x_t, state)
-                    outs.append(z)
-                return torch.stack(outs), state
+        def norse_loop(xs: torch.Tensor, cell: Any = cell) -> tuple[torch.Tensor, Any]:
+            state, outs = None, []
+            for x_t in xs.unbind(0):
+                z, state = cell(x_t, state)
+                outs.append(z)
+            return torch.stack(outs), state
 
-            rows["norse"] = norse_loop
+        rows["norse"] = norse_loop
 
     def pair(run: Callable) -> tuple[Callable[[], None], Callable[[], None]]:
         def fwd() -> None:
