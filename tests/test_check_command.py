@@ -80,7 +80,8 @@ def test_check_plugin_name_expands_and_import_stays_light() -> None:
     out = subprocess.run([sys.executable, "-m", "spikeplug.cli", "check", "example_qif", "--checks", "shapes"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("example_qif:qif: 1 passed, 0 failed, 0 n/a")
+    assert out.stdout.startswith("example_qif:leaky: 1 passed, 0 failed, 0 n/a")  # both of the plugin's models
+    assert "\nexample_qif:qif: 1 passed, 0 failed, 0 n/a" in out.stdout
 
 
 def test_check_runs_the_encoder_check_on_encoders(capsys: pytest.CaptureFixture[str]) -> None:

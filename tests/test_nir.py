@@ -404,3 +404,31 @@ def test_describe_and_models_json_show_which_models_map_to_nir(capsys):
     assert main(["models", "--json"]) == 0
     listed = {e["name"]: e.get("nir") for e in json.loads(capsys.readouterr().out) if e["kind"] == "neuron"}
     assert listed["iaf"] == ["IF"] and listed["lif_box"] == ["LIF"] and listed["izhikevich"] == []
+
+
+def test_a_third_party_model_exports_and_imports_through_its_plugins_hook(tmp_path):
+    """The example plugin's ``leaky`` declares its NIR mapping (``LI``) through the hook, with
+    no change to spikeplug: a network with it round-trips through a file with identical outputs
+    and comes back as the plugin's model (provenance); the exported node is NIR's LI with
+    ``tau = 1/tau_mem_inv``; without provenance, an ``LI`` node imports as spikeplug's own ``li``
+    (spikeplug's distribution wins a NIR type that several plugins import), with the same values."""
+    torch.manual_seed(3)
+    net = spikeplug.SequentialState(torch.nn.Linear(3, 4), spikeplug.create("example_qif:leaky", form="cell",
+                                                                            tau_mem_inv=50.0, v_leak=0.2))
+    graph = spikeplug.to_nir(net, dt=DT)
+    (node,) = [n for n in graph.nodes.values() if isinstance(n, nir.LI)]
+    np.testing.assert_allclose(node.tau, np.full(4, 1 / 50.0))
+    np.testing.assert_allclose(node.r, np.ones(4))
+    path = tmp_path / "leaky.nir"
+    nir.write(path, graph)
+    back = spikeplug.from_nir(path, dt=DT)
+    assert [type(m).__name__ for m in back if spikeplug.is_stateful(m)] == ["LeakyCell"]
+    xs = torch.rand(20, 2, 3)
+    out_a, _ = _run(net, xs)
+    out_b, _ = _run(back, xs)
+    assert torch.equal(out_a, out_b) and out_a.abs().sum() > 0
+    for n in graph.nodes.values():
+        n.metadata = {}
+    plain = spikeplug.from_nir(graph, dt=DT)
+    assert [type(m).__name__ for m in plain if spikeplug.is_stateful(m)] == ["LICell"]
+    torch.testing.assert_close(_run(plain, xs)[0], out_a, rtol=1e-5, atol=1e-6)

@@ -93,10 +93,11 @@ def test_plugin_name_selects_its_models_and_checks_can_be_chosen(tmp_path: Path)
                      "--co", "-q")
     assert result.returncode == 0, result.stdout + result.stderr
     names = [line for line in result.stdout.splitlines() if "::" in line]
-    assert names == [f"spikeplug-conformance::example_qif:qif::shapes[{f}]"
-                     for f in ("cell", "layer", "recurrent_cell", "recurrent")] + [
-        "spikeplug-conformance::example_qif:qif::boundedness"]
-    result = _pytest(tmp_path, "--spikeplug-conformance=example_qif", "-k", "boundedness", "--co", "-q")
+    assert names == [f"spikeplug-conformance::example_qif:leaky::shapes[{f}]" for f in ("cell", "layer")] + [
+        "spikeplug-conformance::example_qif:leaky::boundedness"] + [
+        f"spikeplug-conformance::example_qif:qif::shapes[{f}]" for f in ("cell", "layer", "recurrent_cell", "recurrent")
+    ] + ["spikeplug-conformance::example_qif:qif::boundedness"]
+    result = _pytest(tmp_path, "--spikeplug-conformance=example_qif:qif", "-k", "boundedness", "--co", "-q")
     assert [line for line in result.stdout.splitlines() if "::" in line] == [
         "spikeplug-conformance::example_qif:qif::boundedness"]
 
