@@ -1045,18 +1045,29 @@ def _expect_names(s: _Subject, check: str, form: str | None, call: str, exc: Exc
         )
 
 
-def _expect_rejected(s: _Subject, check: str, form: str, overrides: dict[str, Any], name: str) -> None:
-    kwargs = s.arguments(form, **overrides)
-    call = f"create(form={form!r}{_kwargs_text(kwargs)})"
+def _expect_refusal(
+    s: _Subject, check: str, form: str | None, call: str, attempt: Callable[[], Any], name: str, why: str = ""
+) -> None:
+    """``attempt()`` (described by ``call``) raises ParameterError naming ``name``; anything
+    else is a ConformanceError saying what was expected (and ``why``, if given)."""
     try:
-        s.factory(form=form, **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            attempt()
     except ParameterError as exc:
         _expect_names(s, check, form, call, exc, name)
     except Exception as exc:  # noqa: BLE001
         raise s.error(check, form, f"{call} raised {type(exc).__name__}: {_first_lines(exc)}; expected "
                       f"spikeplug.ParameterError naming {name!r}") from exc
     else:
-        raise s.error(check, form, f"{call} was accepted; expected spikeplug.ParameterError naming {name!r}")
+        because = f" ({why})" if why else ""
+        raise s.error(check, form, f"{call} was accepted; expected spikeplug.ParameterError naming {name!r}{because}")
+
+
+def _expect_rejected(s: _Subject, check: str, form: str, overrides: dict[str, Any], name: str) -> None:
+    kwargs = s.arguments(form, **overrides)
+    call = f"create(form={form!r}{_kwargs_text(kwargs)})"
+    _expect_refusal(s, check, form, call, lambda: s.factory(form=form, **kwargs), name)
 
 
 def check_serialization(
@@ -1248,18 +1259,7 @@ def _numeric_field(field: attrs.Attribute) -> bool:
 
 def _expect_class_rejects(s: _Subject, check: str, cls: type, name: str, bad: Any, why: str) -> None:
     """``cls(name=bad)`` raises ParameterError naming ``name``; else a ConformanceError saying ``why``."""
-    call = f"{cls.__name__}({name}={bad!r})"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cls(**{name: bad})
-    except ParameterError as exc:
-        _expect_names(s, check, None, call, exc, name)
-    except Exception as exc:  # noqa: BLE001
-        raise s.error(check, None, f"{call} raised {type(exc).__name__}: {_first_lines(exc)}; expected "
-                      f"spikeplug.ParameterError naming {name!r}") from exc
-    else:
-        raise s.error(check, None, f"{call} was accepted; expected spikeplug.ParameterError naming {name!r} ({why})")
+    _expect_refusal(s, check, None, f"{cls.__name__}({name}={bad!r})", lambda: cls(**{name: bad}), name, why)
 
 
 def check_parameter_constraints(
