@@ -173,13 +173,16 @@ def to_nir(module: Any, sample_input: Any = None, *, dt: float) -> Any:
     return _nir.to_nir(module, sample_input, dt=dt)
 
 
-def from_nir(graph_or_path: Any, *, dt: float, form: str | None = None) -> Any:
+def from_nir(graph_or_path: Any, *, dt: float, form: str | None = None, dtype: Any = None) -> Any:
     """A stateful network (``forward(x, state) -> (output, state)``) simulating a NIR graph or file at
-    step ``dt`` (seconds). See :func:`spikeplug.nir.from_nir` and ``docs/nir.md``.
+    step ``dt`` (seconds), its weights and tensor parameters in ``dtype`` (default float32). See
+    :func:`spikeplug.nir.from_nir` and ``docs/nir.md``.
     """
+    import torch
+
     from . import nir as _nir
 
-    return _nir.from_nir(graph_or_path, dt=dt, form=form)
+    return _nir.from_nir(graph_or_path, dt=dt, form=form, dtype=torch.float32 if dtype is None else dtype)
 
 
 def describe(name: str) -> Any:

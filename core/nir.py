@@ -138,9 +138,9 @@ class InputGain(nn.Module):
     """Multiplies the input by a fixed gain: the part of a NIR node's input scaling (``r``,
     ``w_in``) that the neuron model itself has no parameter for. Stateless."""
 
-    def __init__(self, gain: float | torch.Tensor):
+    def __init__(self, gain: float | torch.Tensor, dtype: torch.dtype = torch.float32):
         super().__init__()
-        self.register_buffer("gain", torch.as_tensor(gain, dtype=torch.float32).clone())
+        self.register_buffer("gain", torch.as_tensor(gain, dtype=dtype).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gain
@@ -250,6 +250,7 @@ def to_nir(
                 h.remove()
     nodes: dict[str, Any] = {}
     order: list[str] = []
+    loops: list[tuple[str, str]] = []  # recurrent edges
     shape: tuple[int, ...] | None = None  # per-sample features entering the current leaf
     first_shape: tuple[int, ...] | None = None
     for name, leaf in leaves:
@@ -257,13 +258,11 @@ def to_nir(
         found = _neuron_entry(leaf, reg)
         if found is not None:
             entry, mapping = found
-            if not isinstance(leaf, _feedforward_types()):
-                raise NIRError(
-                    f"module {name!r} is a {type(leaf).__name__} of {entry.qualified_name}; to_nir exports the cell and "
-                    "layer forms only (recurrent and linear forms carry weights that would need a recurrent NIR graph)"
-                )
+            wired = isinstance(leaf, _wired_types())  # recurrent and linear-cell forms carry weights
             lead = 2 if isinstance(leaf, _layer_types()) else 1
-            if io is not None:
+            if wired:
+                shape = (leaf.hidden_size,)
+            elif io is not None:
                 shape = tuple(io[0][lead:])
             if shape is None:
                 raise NIRError(
@@ -283,9 +282,26 @@ def to_nir(
                 _META + "distribution": entry.distribution or "",
                 _META + "version": entry.version or "",
                 _META + "dt": dt,
-                _META + "form": "layer" if lead == 2 else "cell",
+                _META + "form": _form_of(leaf),
                 _META + "parameters": json.dumps(_param_values(leaf.params())),
             }
+            if wired:
+                # W_in: a Linear node before the population; W_rec: a Linear node the population
+                # feeds and is fed by (the edge back carries the last step's spikes), written flat
+                # as nirtorch-based exporters write theirs
+                w_in = f"{name}_w_in"  # outside the population's group "{name}.…" (nirtorch nests dotted ids)
+                nodes[w_in] = nir.Linear(weight=leaf.input_weights.detach().cpu().numpy())
+                order.append(w_in)
+                if first_shape is None:
+                    first_shape = (leaf.input_size,)
+                if isinstance(leaf, _recurrent_types()):
+                    node.metadata[_META + "autapses"] = int(leaf.autapses)
+                    name, w_rec = f"{name}.neuron", f"{name}.w_rec"
+                    nodes[w_rec] = nir.Linear(weight=leaf.effective_recurrent_weights().detach().cpu().numpy())
+                    loops.extend([(name, w_rec), (w_rec, name)])
+                nodes[name] = node
+                order.append(name)
+                continue
         elif isinstance(leaf, nn.Linear):
             w = leaf.weight.detach().cpu().numpy()
             if leaf.bias is not None:
@@ -347,10 +363,14 @@ def to_nir(
         raise NIRError("to_nir got a container without modules")
     if first_shape is None or shape is None:
         raise NIRError("to_nir cannot tell the network's input and output shapes: pass sample_input")
-    nodes["input"] = nir.Input(input_type={"input": np.array(first_shape)})
-    nodes["output"] = nir.Output(output_type={"output": np.array(shape)})
+    # nodes in the order of the chain: nirtorch-based importers (snnTorch's) build modules in dict order
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array(first_shape)}),
+        **nodes,
+        "output": nir.Output(output_type={"output": np.array(shape)}),
+    }
     chain = ["input", *order, "output"]
-    edges = list(zip(chain[:-1], chain[1:]))
+    edges = list(zip(chain[:-1], chain[1:])) + loops
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META + "dt": dt}, type_check=False)
 
 
@@ -358,16 +378,31 @@ def _pair(v: Any) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def _feedforward_types() -> tuple[type, ...]:
-    from .modules import NeuronCell, NeuronLayer
+def _wired_types() -> tuple[type, ...]:
+    from .modules import NeuronLinearCell, NeuronRecurrent, NeuronRecurrentCell
 
-    return (NeuronCell, NeuronLayer)
+    return (NeuronRecurrentCell, NeuronRecurrent, NeuronLinearCell)
+
+
+def _recurrent_types() -> tuple[type, ...]:
+    from .modules import NeuronRecurrent, NeuronRecurrentCell
+
+    return (NeuronRecurrentCell, NeuronRecurrent)
+
+
+def _form_of(leaf: nn.Module) -> str:
+    from .modules import NeuronLayer, NeuronLinearCell, NeuronRecurrent, NeuronRecurrentCell
+
+    for cls, form in ((NeuronRecurrent, "recurrent"), (NeuronRecurrentCell, "recurrent_cell"), (NeuronLayer, "layer")):
+        if isinstance(leaf, cls):
+            return form
+    return "cell"  # cells, and linear cells (exported as Linear + cell)
 
 
 def _layer_types() -> tuple[type, ...]:
-    from .modules import NeuronLayer
+    from .modules import NeuronLayer, NeuronRecurrent
 
-    return (NeuronLayer,)
+    return (NeuronLayer, NeuronRecurrent)
 
 
 # ---------------------------------------------------------------- import
@@ -475,13 +510,13 @@ def _unknown(nid: str, ntype: str, importers: dict[str, list[Any]]) -> NIRError:
     )
 
 
-def _structural(nid: str, node: Any) -> nn.Module | None:
+def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
     nir = _nir()
     np = _np()
     if isinstance(node, (nir.Input, nir.Output)):
         return None
     if isinstance(node, (nir.Affine, nir.Linear)):
-        w = torch.from_numpy(np.array(node.weight))
+        w = torch.from_numpy(np.array(node.weight)).to(dtype)
         if w.dim() != 2:
             raise NIRError(f"node {nid!r} ({type(node).__name__}) has a weight of shape {tuple(w.shape)}; expected (out, in)")
         has_bias = isinstance(node, nir.Affine)
@@ -495,7 +530,7 @@ def _structural(nid: str, node: Any) -> nn.Module | None:
                 m.bias.copy_(b)
         return m
     if isinstance(node, nir.Conv2d):
-        w = torch.from_numpy(np.array(node.weight))
+        w = torch.from_numpy(np.array(node.weight)).to(dtype)
         padding = node.padding if isinstance(node.padding, str) else _ints(node.padding)  # 'same'/'valid' pass as is
         m = nn.Conv2d(
             w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[-2:]), stride=_ints(node.stride),
@@ -557,8 +592,162 @@ def _rebuild_exact(entry: Any, node: Any, meta: dict[str, Any], dt: float, reg: 
     return overrides
 
 
+def _neuron_import(
+    nid: str, node: Any, dt: float, reg: Any, importers: dict[str, list[Any]], dtype: torch.dtype
+) -> tuple[Any, dict[str, Any], Any, dict[str, Any]]:
+    """``(mapping entry, create() keywords, input gain, provenance)`` of a neuron node; tensor
+    parameters in ``dtype``."""
+    ntype = type(node).__name__
+    if ntype not in importers:
+        raise _unknown(nid, ntype, importers)
+    meta = _meta(node)
+    entry = _choose(nid, ntype, meta, importers)
+    exact = _rebuild_exact(entry, node, meta, dt, reg)
+    if exact is not None:
+        return entry, _in_dtype(exact, dtype), 1.0, meta
+    from spikeplug.plugins.specs import NIRImport, resolve_reference
+
+    importer = resolve_reference(entry.spec.from_nir, f"from_nir of the NIR mapping of {entry.qualified_name}")
+    try:
+        imp = importer(node, dt)
+    except NIRError as exc:
+        raise NIRError(f"node {nid!r} ({ntype}, imported as {entry.qualified_name}): {exc}") from exc
+    if not isinstance(imp, NIRImport):
+        raise NIRError(
+            f"from_nir of {entry.qualified_name} returned {type(imp).__name__}; a NIR mapping must return NIRImport"
+        )
+    overrides = dict(imp.overrides)
+    overrides["dt"] = dt
+    return entry, _in_dtype(overrides, dtype), imp.input_gain, meta
+
+
+def _in_dtype(values: dict[str, Any], dtype: torch.dtype) -> dict[str, Any]:
+    return {k: (v.to(dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v) for k, v in values.items()}
+
+
+def _is_unit_gain(gain: Any) -> bool:
+    return isinstance(gain, (int, float)) and float(gain) == 1.0
+
+
+def _create(entry: Any, nid: str, ntype: str, form: str, reg: Any, **kwargs: Any) -> nn.Module:
+    try:
+        return reg.create(entry.qualified_name, form=form, **kwargs)
+    except SpikeplugError as exc:
+        raise NIRError(f"node {nid!r} ({ntype}) gives parameters {entry.qualified_name} refuses: {exc}") from exc
+
+
+def _recurrent_parts(sub: Any) -> tuple[str, str] | None:
+    """``(neuron id, weight id)`` when subgraph ``sub`` is one recurrent population:
+    Input → neuron → Output and neuron ⇄ Linear/Affine, nothing else."""
+    nir = _nir()
+    kinds: dict[str, list[str]] = {"in": [], "out": [], "w": [], "n": []}
+    for k, n in sub.nodes.items():
+        if isinstance(n, nir.Input):
+            kinds["in"].append(k)
+        elif isinstance(n, nir.Output):
+            kinds["out"].append(k)
+        elif isinstance(n, (nir.Affine, nir.Linear)):
+            kinds["w"].append(k)
+        elif type(n).__name__ not in STRUCTURAL_TYPES and not isinstance(n, nir.NIRGraph):
+            kinds["n"].append(k)
+    if len(sub.nodes) != 4 or any(len(v) != 1 for v in kinds.values()):
+        return None
+    (i,), (o,), (w,), (n,) = kinds["in"], kinds["out"], kinds["w"], kinds["n"]
+    if {tuple(e) for e in sub.edges} != {(i, n), (n, w), (w, n), (n, o)} or len(sub.edges) != 4:
+        return None
+    return n, w
+
+
+def _collapse_recurrent(graph: Any) -> Any:
+    """``graph`` with every flat recurrent population (a neuron node and a Linear/Affine node
+    feeding each other, the weight node touching nothing else) as one subgraph node, the way
+    :func:`to_nir` writes them; the graph passed in is not changed."""
+    nir = _nir()
+    np = _np()
+    edges = [tuple(e) for e in graph.edges]
+    pairs = []
+    for src, dst in edges:
+        n, w = graph.nodes.get(src), graph.nodes.get(dst)
+        if not isinstance(w, (nir.Affine, nir.Linear)) or (dst, src) not in edges:
+            continue
+        if n is None or type(n).__name__ in STRUCTURAL_TYPES or isinstance(n, nir.NIRGraph):
+            continue
+        if sorted(e for e in edges if dst in e) == sorted([(src, dst), (dst, src)]):  # the weights touch nothing else
+            pairs.append((src, dst))
+    if not pairs:
+        return graph
+    nodes = dict(graph.nodes)
+    for n, w in pairs:
+        hidden = np.array([np.asarray(nodes[w].weight).shape[0]])
+        # the subgraph takes the neuron's id and keeps both nodes' ids, so errors name them as the file does
+        sub = nir.NIRGraph(
+            nodes={"input": nir.Input(input_type={"input": hidden}), n: nodes[n], w: nodes[w],
+                   "output": nir.Output(output_type={"output": hidden})},
+            edges=[("input", n), (n, w), (w, n), (n, "output")],
+            type_check=False,
+        )
+        del nodes[w]
+        nodes[n] = sub
+        edges = [e for e in edges if w not in e]
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=dict(getattr(graph, "metadata", None) or {}), type_check=False)
+
+
+def _recurrent_module(
+    nid: str, sub: Any, previous: nn.Module | None, dt: float, form: str | None, reg: Any,
+    importers: dict[str, list[Any]], dtype: torch.dtype,
+) -> tuple[nn.Module, bool]:
+    """The spikeplug recurrent population of subgraph ``nid``; ``True`` when it took
+    ``previous`` (a bias-free Linear with ``hidden`` outputs) as its input weights."""
+    np = _np()
+    n_id, w_id = _recurrent_parts(sub)  # type: ignore[misc]
+    node, w_node = sub.nodes[n_id], sub.nodes[w_id]
+    prefix = "" if n_id == nid else f"{nid}."  # a flat population collapsed by _collapse_recurrent keeps its ids
+    where, w_where = prefix + n_id, prefix + w_id
+    entry, overrides, gain, meta = _neuron_import(where, node, dt, reg, importers, dtype)
+    ntype = type(node).__name__
+    w_rec = torch.from_numpy(np.array(w_node.weight)).to(dtype)
+    if w_rec.dim() != 2 or w_rec.shape[0] != w_rec.shape[1]:
+        raise NIRError(
+            f"node {w_where!r} ({type(w_node).__name__}) is the recurrent weight of {where!r} but has shape "
+            f"{tuple(w_rec.shape)}; expected (hidden, hidden)"
+        )
+    hidden = w_rec.shape[0]
+    b_rec = getattr(w_node, "bias", None)
+    b_rec = None if b_rec is None or not np.any(np.asarray(b_rec) != 0) else torch.from_numpy(np.array(b_rec)).to(dtype)
+    if b_rec is not None:
+        # the recurrent edge adds b every step: the same as adding it to the population's input
+        if not isinstance(previous, nn.Linear) or previous.out_features != hidden or tuple(b_rec.shape) != (hidden,):
+            raise NIRError(
+                f"node {w_where!r} (Affine) adds a bias of shape {tuple(b_rec.shape)} on the recurrent edge of "
+                f"{where!r}; spikeplug's recurrent input x·W_inᵀ + z·W_recᵀ has no bias of its own and takes it into "
+                f"an Affine/Linear with {hidden} outputs right before the population, which this graph does not have"
+            )
+        with torch.no_grad():
+            if previous.bias is None:
+                previous.bias = nn.Parameter(b_rec.to(previous.weight.dtype).clone())
+            else:
+                previous.bias.add_(b_rec.to(previous.bias.dtype))
+    took = isinstance(previous, nn.Linear) and previous.bias is None and previous.out_features == hidden
+    if took:
+        w_in = previous.weight.detach().clone()  # type: ignore[union-attr]
+    else:  # the population's input arrives as is: W_in = identity
+        w_in = torch.eye(hidden, dtype=w_rec.dtype)
+    if not _is_unit_gain(gain):  # the gain scales the population's whole input, both products
+        g = torch.as_tensor(gain, dtype=w_rec.dtype).reshape(-1, 1)
+        w_in, w_rec = g * w_in, g * w_rec
+    rform = {"layer": "recurrent", "cell": "recurrent_cell"}.get(form or "", None) or meta.get(_META + "form")
+    if rform not in ("recurrent", "recurrent_cell"):
+        rform = "recurrent_cell"
+    autapses = bool(int(meta.get(_META + "autapses", 1)))
+    module = _create(
+        entry, where, ntype, rform, reg, input_size=w_in.shape[1], hidden_size=hidden,
+        input_weights=w_in.to(w_rec.dtype), recurrent_weights=w_rec, autapses=autapses, **overrides,
+    )
+    return module, took
+
+
 def from_nir(
-    graph_or_path: Any, *, dt: float, form: str | None = None, registry: Any = None
+    graph_or_path: Any, *, dt: float, form: str | None = None, dtype: torch.dtype = torch.float32, registry: Any = None
 ) -> SequentialState:
     """A stateful spikeplug network that simulates a NIR graph at step ``dt`` (seconds).
 
@@ -567,17 +756,29 @@ def from_nir(
         each node's ODE as ``docs/nir.md`` states; input scalings (``r``, ``w_in``) the model has
         no parameter for become an :class:`InputGain` before it.
     :param form: ``"cell"`` (one step per call, ``(B, ...)``) or ``"layer"`` (time first,
-        ``(T, B, ...)``) for the neuron modules; default: the form recorded by :func:`to_nir`, else
-        ``"cell"``.
+        ``(T, B, ...)``) for the neuron modules (recurrent populations: ``recurrent_cell`` or
+        ``recurrent``); default: the form recorded by :func:`to_nir`, else ``"cell"``.
+    :param dtype: the floating dtype of every weight and tensor parameter (NIR files usually hold
+        float64 arrays; torch works in float32 by default).
     :returns: a :class:`~spikeplug.SequentialState`: ``forward(x, state=None) -> (output, state)``.
         A node whose provenance names a spikeplug model exported at this ``dt``, and that still
-        matches it, is rebuilt as exactly that model (parameters bit for bit).
+        matches it, is rebuilt as exactly that model (parameters bit for bit). A recurrent
+        population (a subgraph, or a neuron node and a weight node feeding each other) becomes
+        that model's recurrent form; a bias-free ``Linear`` right before it becomes its input
+        weights.
     """
     dt = _check_dt(dt)
     if form not in (None, "cell", "layer"):
         raise NIRError(f"form must be 'cell', 'layer' or None, got {form!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise NIRError(f"dtype must be a floating torch.dtype such as torch.float32, got {dtype!r}")
     reg = _registry(registry)
-    graph = _read(graph_or_path)
+    return _import_graph(_read(graph_or_path), dt, form, reg, dtype)
+
+
+def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torch.dtype) -> SequentialState:
+    nir = _nir()
+    graph = _collapse_recurrent(graph)
     order = _chain(graph)
     importers = _importers(reg)
     modules: list[nn.Module] = []
@@ -585,53 +786,57 @@ def from_nir(
     for src, dst in zip(order[:-1], order[1:]):
         out_shape, in_shape = _shape(graph.nodes[src], "output"), _shape(graph.nodes[dst], "input")
         if out_shape is not None and in_shape is not None and out_shape != in_shape:
+            hint = ""
+            if in_shape == () or out_shape == ():
+                scalar = dst if in_shape == () else src
+                hint = (f"; {scalar!r} has 0-dimensional parameters, which NIR types as one neuron (Norse 1.1.0 "
+                        f"and snnTorch 1.0.0 write homogeneous populations so): give its parameters the shape "
+                        f"{out_shape if in_shape == () else in_shape}")
             raise NIRError(
                 f"edge ({src!r}, {dst!r}): {src!r} ({type(graph.nodes[src]).__name__}) puts out shape {out_shape} but "
-                f"{dst!r} ({type(graph.nodes[dst]).__name__}) takes shape {in_shape}"
+                f"{dst!r} ({type(graph.nodes[dst]).__name__}) takes shape {in_shape}{hint}"
             )
+    previous_id = None
     for nid in order:
         node = graph.nodes[nid]
         ntype = type(node).__name__
-        if ntype in STRUCTURAL_TYPES:
-            m = _structural(nid, node)
+        if isinstance(node, nir.NIRGraph):
+            if _recurrent_parts(node) is not None:
+                prev = modules[-1] if modules and names[-1] == previous_id else None
+                module, took = _recurrent_module(nid, node, prev, dt, form, reg, importers, dtype)
+                if took:
+                    modules.pop()
+                    names.pop()
+            else:  # any other subgraph: a nested chain
+                try:
+                    module = _import_graph(node, dt, form, reg, dtype)
+                except NIRError as exc:
+                    raise NIRError(f"in subgraph {nid!r}: {exc}") from exc
+            modules.append(module)
+            names.append(nid)
+        elif ntype in STRUCTURAL_TYPES:
+            m = _structural(nid, node, dtype)
             if m is not None:
                 modules.append(m)
                 names.append(nid)
-            continue
-        if ntype not in importers:
-            raise _unknown(nid, ntype, importers)
-        entry = _choose(nid, ntype, _meta(node), importers)
-        meta = _meta(node)
-        node_form = form or meta.get(_META + "form") or "cell"
-        exact = _rebuild_exact(entry, node, meta, dt, reg)
-        if exact is not None:
-            overrides, gain = exact, 1.0
         else:
-            from spikeplug.plugins.specs import NIRImport, resolve_reference
-
-            importer = resolve_reference(entry.spec.from_nir, f"from_nir of the NIR mapping of {entry.qualified_name}")
-            try:
-                imp = importer(node, dt)
-            except NIRError as exc:
-                raise NIRError(f"node {nid!r} ({ntype}, imported as {entry.qualified_name}): {exc}") from exc
-            if not isinstance(imp, NIRImport):
-                raise NIRError(
-                    f"from_nir of {entry.qualified_name} returned {type(imp).__name__}; a NIR mapping must return NIRImport"
-                )
-            overrides, gain = dict(imp.overrides), imp.input_gain
-            overrides["dt"] = dt
-        try:
-            neuron = reg.create(entry.qualified_name, form=node_form, **overrides)
-        except SpikeplugError as exc:
-            raise NIRError(f"node {nid!r} ({ntype}) gives parameters {entry.qualified_name} refuses: {exc}") from exc
-        if not (isinstance(gain, (int, float)) and float(gain) == 1.0):
-            modules.append(InputGain(gain))
-            names.append(f"{nid}_gain")
-        modules.append(neuron)
-        names.append(nid)
+            entry, overrides, gain, meta = _neuron_import(nid, node, dt, reg, importers, dtype)
+            node_form = form or meta.get(_META + "form") or "cell"
+            if node_form not in ("cell", "layer"):  # a recurrent population's node taken out of its subgraph
+                node_form = "layer" if node_form == "recurrent" else "cell"
+            neuron = _create(entry, nid, ntype, node_form, reg, **overrides)
+            if not _is_unit_gain(gain):
+                modules.append(InputGain(gain, dtype))
+                names.append(f"{nid}_gain")
+            modules.append(neuron)
+            names.append(nid)
+        previous_id = nid
     net = SequentialState()
     for name, m in zip(names, modules):
-        net.add_module(name.replace(".", "_"), m)
+        key = name.replace(".", "_")
+        while hasattr(net, key):  # an id such as 'pop' or 'forward' would shadow the container's own attribute
+            key = f"{key}_"
+        net.add_module(key, m)
     return net
 
 

@@ -241,12 +241,168 @@ def test_reset_by_subtraction_is_refused_on_export():
         spikeplug.to_nir(net, dt=DT)
 
 
-def test_recurrent_forms_are_refused_on_export():
-    """A recurrent LIF carries recurrent weights a CubaLIF node cannot hold: export refuses it
-    rather than dropping the weights."""
-    rec = spikeplug.create("lif", form="recurrent_cell", input_size=2, hidden_size=3)
-    with pytest.raises(NIRError, match=r"module '0' is a LIFRecurrentCell of lif:lif; to_nir exports the cell and layer forms only"):
-        spikeplug.to_nir(rec, torch.zeros(1, 2), dt=DT)
+@pytest.mark.parametrize("name", ["lif", "lif_box", "iaf"])
+@pytest.mark.parametrize("form", ["recurrent_cell", "recurrent"])
+def test_round_trip_of_a_recurrent_network_gives_identical_outputs(tmp_path, name, form):
+    """A recurrent population exports as W_in (Linear), the neuron node and W_rec (Linear) with
+    an edge back to the neuron; the file imports as the same recurrent module, outputs equal."""
+    torch.manual_seed(3)
+    layer = form == "recurrent"
+    rec = spikeplug.create(name, form=form, input_size=6, hidden_size=5)
+    net = spikeplug.SequentialState(torch.nn.Linear(3, 6), rec, torch.nn.Linear(5, 2),
+                                    spikeplug.create("li", form="layer" if layer else "cell"))
+    g = spikeplug.to_nir(net, dt=DT)
+    assert set(g.nodes) == {"input", "0", "1_w_in", "1.neuron", "1.w_rec", "2", "3", "output"}
+    assert {("1_w_in", "1.neuron"), ("1.neuron", "1.w_rec"), ("1.w_rec", "1.neuron"), ("1.neuron", "2")} <= set(g.edges)
+    assert np.array_equal(g.nodes["1.w_rec"].weight, rec.effective_recurrent_weights().detach().numpy())
+    assert np.all(np.diag(g.nodes["1.w_rec"].weight) == 0)  # autapses=False
+    assert g.nodes["1.neuron"].metadata["spikeplug.form"] == form
+    path = tmp_path / "rec.nir"
+    nir.write(path, g)
+    back = spikeplug.from_nir(path, dt=DT)
+    kinds = [type(m).__name__ for m in back]
+    assert kinds[0] == "Linear" and kinds[1].endswith("Recurrent" if layer else "RecurrentCell") and len(kinds) == 4
+    assert back[1].autapses is False and torch.equal(back[1].input_weights, rec.input_weights)
+    xs = torch.rand(40, 4, 3) * 3
+    if layer:
+        a, b = net(xs)[0], back(xs)[0]
+    else:
+        a, b = _run(net, xs)[0], _run(back, xs)[0]
+    assert a.abs().sum() > 0 and torch.equal(a, b)
+
+
+def test_round_trip_of_a_recurrent_network_without_provenance_follows_the_translation():
+    """Stripped of provenance, the nodes' NIR values alone rebuild the same outputs."""
+    torch.manual_seed(4)
+    net = spikeplug.SequentialState(torch.nn.Linear(3, 5),
+                                    spikeplug.create("lif", form="recurrent_cell", input_size=5, hidden_size=5,
+                                                     tau_mem_inv=150.0, autapses=True))
+    g = spikeplug.to_nir(net, dt=DT)
+    for node in g.nodes.values():
+        node.metadata = {}
+    back = spikeplug.from_nir(g, dt=DT)
+    assert back[1].autapses is True
+    xs = torch.rand(30, 2, 3) * 3
+    a, b = _run(net, xs)[0], _run(back, xs)[0]
+    assert a.sum() > 0 and torch.equal(a, b)
+
+
+def test_linear_cells_export_as_a_linear_node_and_a_neuron():
+    torch.manual_seed(5)
+    net = spikeplug.create("li", form="linear_cell", input_size=3, hidden_size=4)
+    g = spikeplug.to_nir(net, dt=DT)
+    assert [e for e in g.edges] == [("input", "0_w_in"), ("0_w_in", "0"), ("0", "output")]
+    back = spikeplug.from_nir(g, dt=DT)
+    xs = torch.rand(10, 2, 3)
+    assert torch.equal(_run(net, xs)[0], _run(back, xs)[0])
+
+
+def _recurrent_graph(w_rec, *, bias=None, before=None):
+    """input → [before] → lif ⇄ w_rec, lif → output; NIR LIF with tau = 10 ms, r = 10 (at dt = 1 ms
+    v ← 0.9·v + I), threshold 0.5, reset to 0."""
+    n = w_rec.shape[0]
+    lif = nir.LIF(tau=np.full(n, 0.01), r=np.full(n, 10.0), v_leak=np.zeros(n), v_threshold=np.full(n, 0.5),
+                  v_reset=np.zeros(n))
+    w_rec = np.asarray(w_rec, dtype=np.float32)  # the weights' dtype is the imported module's
+    w = nir.Linear(weight=w_rec) if bias is None else nir.Affine(weight=w_rec, bias=np.asarray(bias, np.float32))
+    nodes = {"input": nir.Input(input_type={"input": np.array([n])}), "lif": lif, "rec": w,
+             "output": nir.Output(output_type={"output": np.array([n])})}
+    edges = [("lif", "rec"), ("rec", "lif"), ("lif", "output")]
+    if before is None:
+        edges.append(("input", "lif"))
+    else:
+        nodes["pre"] = before
+        edges += [("input", "pre"), ("pre", "lif")]
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
+def test_hand_built_recurrent_graph_feeds_back_the_previous_steps_spikes():
+    """Neuron 1 gets input 1 each step and spikes every step (v = 0.9·0 + 1 > 0.5); neuron 0
+    has no input of its own and hears neuron 1 through w_rec[0, 1] = 2 one step later:
+    z = [0, 1], [1, 1], [1, 1]. The recurrent edge carries the last step's spikes."""
+    g = _recurrent_graph(np.array([[0.0, 2.0], [0.0, 0.0]]))
+    net = spikeplug.from_nir(g, dt=DT)
+    # no Linear before the population: W_in = identity; r = 10 (no parameter of lif_box) scales both weights
+    assert type(net[0]).__name__ == "LIFBoxRecurrentCell" and torch.equal(net[0].input_weights, 10 * torch.eye(2))
+    assert torch.equal(net[0].recurrent_weights, torch.tensor([[0.0, 20.0], [0.0, 0.0]]))
+    out, state = _run(net, torch.tensor([[0.0, 1.0]]).expand(3, 1, 2))
+    assert out[:, 0].tolist() == [[0.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    # sub-threshold: w_rec[0, 1] = 0.3 gives v0 = 0.3 on step 2, then 0.9·0.3 + 0.3 = 0.57 → spike on step 3
+    g = _recurrent_graph(np.array([[0.0, 0.3], [0.0, 0.0]]))
+    out, _ = _run(spikeplug.from_nir(g, dt=DT), torch.tensor([[0.0, 1.0]]).expand(3, 1, 2))
+    assert out[:, 0, 0].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_a_bias_on_the_recurrent_edge_joins_the_affine_before_the_population():
+    """An Affine recurrent weight adds its bias every step: the same as adding it to the input,
+    so it joins the Affine before the population; without one the error says what is needed."""
+    w_rec = np.array([[0.0, 0.0], [0.0, 0.0]])
+    before = nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.array([0.1, 0.0], dtype=np.float32))
+    g = _recurrent_graph(w_rec, bias=np.array([0.3, 0.0]), before=before)
+    net = spikeplug.from_nir(g, dt=DT)
+    assert net[0].bias.tolist() == pytest.approx([0.4, 0.0])
+    _, state = _run(net, torch.zeros(1, 1, 2))
+    assert state[1].v[0].tolist() == pytest.approx([0.4, 0.0])  # v ← 0.9·v + 0.4
+    out, _ = _run(net, torch.zeros(2, 1, 2))
+    assert out[:, 0, 0].tolist() == [0.0, 1.0]  # 0.9·0.4 + 0.4 = 0.76 > 0.5
+    with pytest.raises(NIRError, match=r"node 'rec' \(Affine\) adds a bias of shape \(2,\) on the recurrent edge"):
+        spikeplug.from_nir(_recurrent_graph(w_rec, bias=np.array([0.3, 0.0])), dt=DT)
+
+
+def test_recurrent_populations_as_subgraphs_import_too():
+    """A recurrent population written as a subgraph node (input → neuron ⇄ w_rec → output)
+    imports like the flat form; other subgraphs import as a nested chain."""
+    flat = _recurrent_graph(np.array([[0.0, 2.0], [0.0, 0.0]]))
+    n = 2
+    sub = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type={"input": np.array([n])}), "lif": flat.nodes["lif"],
+               "rec": flat.nodes["rec"], "output": nir.Output(output_type={"output": np.array([n])})},
+        edges=[("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")], type_check=False)
+    outer = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type={"input": np.array([n])}), "pop": sub,
+               "output": nir.Output(output_type={"output": np.array([n])})},
+        edges=[("input", "pop"), ("pop", "output")], type_check=False)
+    xs = torch.tensor([[0.0, 1.0]]).expand(3, 1, 2)
+    assert torch.equal(_run(spikeplug.from_nir(outer, dt=DT), xs)[0], _run(spikeplug.from_nir(flat, dt=DT), xs)[0])
+    chain = nir.NIRGraph(
+        nodes={"input": nir.Input(input_type={"input": np.array([n])}), "lin": nir.Linear(weight=2 * np.eye(n)),
+               "output": nir.Output(output_type={"output": np.array([n])})},
+        edges=[("input", "lin"), ("lin", "output")], type_check=False)
+    outer.nodes["pop"] = chain
+    net = spikeplug.from_nir(outer, dt=DT)
+    assert isinstance(net.pop_, spikeplug.SequentialState)  # 'pop' is SequentialState's own attribute
+    assert net(torch.ones(1, 2))[0].tolist() == [[2.0, 2.0]]
+
+
+def test_imported_weights_and_parameters_take_the_requested_dtype():
+    """NIR files hold float64 arrays; the imported network is float32 unless dtype= says otherwise."""
+    g = _recurrent_graph(np.array([[0.0, 0.3], [0.0, 0.0]]))
+    g.nodes["lif"].tau = np.array([0.01, 0.02])  # a per-neuron tensor parameter
+    for dtype in (torch.float32, torch.float64):
+        net = spikeplug.from_nir(g, dt=DT, dtype=dtype)
+        assert net[0].recurrent_weights.dtype == dtype and net[0].params().tau_mem_inv.dtype == dtype
+        out, _ = _run(net, torch.ones(3, 1, 2, dtype=dtype))
+        assert out.dtype == dtype
+    assert spikeplug.from_nir(g, dt=DT)[0].input_weights.dtype == torch.float32
+    with pytest.raises(NIRError, match=r"dtype must be a floating torch.dtype such as torch.float32, got torch.int32"):
+        spikeplug.from_nir(g, dt=DT, dtype=torch.int32)
+
+
+def test_zero_dimensional_parameters_get_a_hint_on_the_shape_error():
+    node = nir.LIF(tau=np.array(0.01), r=np.array(1.0), v_leak=np.array(0.0), v_threshold=np.array(1.0),
+                   v_reset=np.array(0.0))
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([3])}), "fc": nir.Linear(weight=np.eye(3)),
+                            "lif": node, "output": nir.Output(output_type={"output": np.array([3])})},
+                     edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")], type_check=False)
+    with pytest.raises(NIRError, match=r"edge \('fc', 'lif'\).*'lif' has 0-dimensional parameters.*give its parameters the shape \(3,\)"):
+        spikeplug.from_nir(g, dt=DT)
+
+
+def test_malformed_recurrent_weights_are_refused_naming_the_node():
+    g = _recurrent_graph(np.array([[0.0, 2.0], [0.0, 0.0]]))
+    g.nodes["rec"] = nir.Linear(weight=np.zeros((2, 3)))
+    with pytest.raises(NIRError, match=r"node 'rec' \(Linear\) is the recurrent weight of 'lif' but has shape \(2, 3\)"):
+        spikeplug.from_nir(g, dt=DT)
 
 
 def test_qif_has_no_nir_node_and_the_error_lists_the_primitives():
