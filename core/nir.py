@@ -295,6 +295,13 @@ def to_nir(
                 if first_shape is None:
                     first_shape = (leaf.input_size,)
                 if isinstance(leaf, _recurrent_types()):
+                    from .model import linear_input
+
+                    if leaf.model.recurrent_input is not linear_input:
+                        raise NIRError(
+                            f"module {name!r} is a {type(leaf).__name__} of {entry.qualified_name}, whose recurrent input "
+                            "is its own, not x·W_inᵀ + z·W_recᵀ, which is all a Linear node fed back can express"
+                        )
                     node.metadata[_META + "autapses"] = int(leaf.autapses)
                     name, w_rec = f"{name}.neuron", f"{name}.w_rec"
                     nodes[w_rec] = nir.Linear(weight=leaf.effective_recurrent_weights().detach().cpu().numpy())
@@ -516,7 +523,7 @@ def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
     if isinstance(node, (nir.Input, nir.Output)):
         return None
     if isinstance(node, (nir.Affine, nir.Linear)):
-        w = torch.from_numpy(np.array(node.weight)).to(dtype)
+        w = _tensor(node.weight, dtype)
         if w.dim() != 2:
             raise NIRError(f"node {nid!r} ({type(node).__name__}) has a weight of shape {tuple(w.shape)}; expected (out, in)")
         has_bias = isinstance(node, nir.Affine)
@@ -524,13 +531,13 @@ def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
         with torch.no_grad():
             m.weight.copy_(w)
             if has_bias:
-                b = torch.from_numpy(np.array(node.bias)).to(w.dtype)
+                b = _tensor(node.bias, w.dtype)
                 if tuple(b.shape) != (w.shape[0],):
                     raise NIRError(f"node {nid!r} (Affine) has a bias of shape {tuple(b.shape)}; expected ({w.shape[0]},)")
                 m.bias.copy_(b)
         return m
     if isinstance(node, nir.Conv2d):
-        w = torch.from_numpy(np.array(node.weight)).to(dtype)
+        w = _tensor(node.weight, dtype)
         padding = node.padding if isinstance(node.padding, str) else _ints(node.padding)  # 'same'/'valid' pass as is
         m = nn.Conv2d(
             w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[-2:]), stride=_ints(node.stride),
@@ -538,7 +545,7 @@ def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
         )
         with torch.no_grad():
             m.weight.copy_(w)
-            m.bias.copy_(torch.from_numpy(np.array(node.bias)).to(w.dtype))
+            m.bias.copy_(_tensor(node.bias, w.dtype))
         return m
     if isinstance(node, nir.Flatten):
         # NIR counts dimensions without the batch; torch's Flatten counts the batch as dimension 0
@@ -550,6 +557,13 @@ def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
             return SumPool2d(ks, st, pd)
         return nn.AvgPool2d(ks, st, pd)
     return None
+
+
+def _tensor(value: Any, dtype: torch.dtype) -> torch.Tensor:
+    """A node's array (numpy, or a torch tensor as some exporters leave in the node) as a tensor of ``dtype``."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", dtype).clone()
+    return torch.from_numpy(_np().array(value)).to(dtype)
 
 
 def _ints(v: Any) -> Any:
@@ -678,7 +692,7 @@ def _collapse_recurrent(graph: Any) -> Any:
         return graph
     nodes = dict(graph.nodes)
     for n, w in pairs:
-        hidden = np.array([np.asarray(nodes[w].weight).shape[0]])
+        hidden = np.array([tuple(nodes[w].weight.shape)[0]])
         # the subgraph takes the neuron's id and keeps both nodes' ids, so errors name them as the file does
         sub = nir.NIRGraph(
             nodes={"input": nir.Input(input_type={"input": hidden}), n: nodes[n], w: nodes[w],
@@ -705,7 +719,7 @@ def _recurrent_module(
     where, w_where = prefix + n_id, prefix + w_id
     entry, overrides, gain, meta = _neuron_import(where, node, dt, reg, importers, dtype)
     ntype = type(node).__name__
-    w_rec = torch.from_numpy(np.array(w_node.weight)).to(dtype)
+    w_rec = _tensor(w_node.weight, dtype)
     if w_rec.dim() != 2 or w_rec.shape[0] != w_rec.shape[1]:
         raise NIRError(
             f"node {w_where!r} ({type(w_node).__name__}) is the recurrent weight of {where!r} but has shape "
@@ -713,7 +727,8 @@ def _recurrent_module(
         )
     hidden = w_rec.shape[0]
     b_rec = getattr(w_node, "bias", None)
-    b_rec = None if b_rec is None or not np.any(np.asarray(b_rec) != 0) else torch.from_numpy(np.array(b_rec)).to(dtype)
+    b_rec = None if b_rec is None else _tensor(b_rec, dtype)
+    b_rec = None if b_rec is None or not bool((b_rec != 0).any()) else b_rec
     if b_rec is not None:
         # the recurrent edge adds b every step: the same as adding it to the population's input
         if not isinstance(previous, nn.Linear) or previous.out_features != hidden or tuple(b_rec.shape) != (hidden,):
@@ -846,11 +861,20 @@ def inspect_graph(graph_or_path: Any, *, registry: Any = None) -> dict[str, Any]
     reg = _registry(registry)
     graph = _read(graph_or_path)
     importers = _importers(reg)
+    collapsed = _collapse_recurrent(graph)
+    loops = {}  # weight id -> neuron id of each recurrent population
+    for nid, node in collapsed.nodes.items():
+        if nid not in graph.nodes or collapsed.nodes[nid] is not graph.nodes[nid]:
+            parts = _recurrent_parts(node)
+            if parts is not None:
+                loops[parts[1]] = parts[0]
     nodes = []
     for nid, node in graph.nodes.items():
         ntype = type(node).__name__
         meta = _meta(node)
-        if ntype in ("Input", "Output"):
+        if nid in loops:
+            maps = f"recurrent weights of {loops[nid]!r} (W_rec of its recurrent form)"
+        elif ntype in ("Input", "Output"):
             maps = "(graph boundary)"
         elif ntype in STRUCTURAL_TYPES:
             maps = {"Affine": "torch.nn.Linear", "Linear": "torch.nn.Linear (no bias)", "Conv2d": "torch.nn.Conv2d",
@@ -861,6 +885,8 @@ def inspect_graph(graph_or_path: Any, *, registry: Any = None) -> dict[str, Any]
                 maps = _choose(nid, ntype, meta, importers).qualified_name
             except NIRError as exc:
                 maps = f"ambiguous: {exc}"
+            if nid in loops.values():
+                maps += " (recurrent form)"
         else:
             maps = "unsupported"
         nodes.append({

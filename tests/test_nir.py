@@ -588,3 +588,44 @@ def test_a_third_party_model_exports_and_imports_through_its_plugins_hook(tmp_pa
     plain = spikeplug.from_nir(graph, dt=DT)
     assert [type(m).__name__ for m in plain if spikeplug.is_stateful(m)] == ["LICell"]
     torch.testing.assert_close(_run(plain, xs)[0], out_a, rtol=1e-5, atol=1e-6)
+
+
+class _CobaMapper:
+    """An in-process plugin mapping a model whose recurrent input is its own (conductances)."""
+
+    @staticmethod
+    @hookimpl
+    def spikeplug_models():
+        return [ModelSpec(name="coba_twin", kind="neuron", summary="coba_lif again",
+                          factory="spikeplug.neurons_builtin.coba_lif.modules:MODULES")]
+
+    @staticmethod
+    @hookimpl
+    def spikeplug_nir_mappings():
+        return [NIRMapping(model="coba_twin", nir_types=("LIF",), to_nir=_coba_to_nir, from_nir=_twin_from_nir)]
+
+
+def _coba_to_nir(p, shape, dt):
+    return nir.LIF(tau=np.full(shape, 0.01), r=np.ones(shape), v_leak=np.zeros(shape), v_threshold=np.ones(shape),
+                   v_reset=np.zeros(shape))
+
+
+def test_a_recurrent_input_of_its_own_is_refused_on_export():
+    """A Linear node fed back expresses x·W_inᵀ + z·W_recᵀ only; coba_lif's recurrent input
+    (excitatory and inhibitory conductances) is refused rather than written wrong."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = Registry(plugins=[("coba_twin", _CobaMapper)])
+    rec = reg.create("coba_twin", form="recurrent_cell", input_size=2, hidden_size=3)
+    with pytest.raises(NIRError, match=r"module '0' is a \w+ of coba_twin:coba_twin, whose recurrent input is its own"):
+        spikeplug.nir.to_nir(rec, dt=DT, registry=reg)
+
+
+def test_inspect_names_the_parts_of_a_recurrent_population():
+    net = spikeplug.SequentialState(torch.nn.Linear(3, 5),
+                                    spikeplug.create("lif", form="recurrent", input_size=5, hidden_size=5))
+    info = spikeplug.nir.inspect_graph(spikeplug.to_nir(net, dt=DT))
+    maps = {n["id"]: n["maps_to"] for n in info["nodes"]}
+    assert maps["1.neuron"] == "lif:lif (recurrent form)"
+    assert maps["1.w_rec"].startswith("recurrent weights of '1.neuron'")
+    assert ["1.w_rec", "1.neuron"] in info["edges"]
