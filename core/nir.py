@@ -559,6 +559,22 @@ def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
     return None
 
 
+def _over_time(m: nn.Module) -> nn.Module:
+    """A per-step primitive for time-first input ``(T, B, ...)``: a bias-free convolution as
+    :class:`~spikeplug.LConv2d` (one call over all steps), pools and Flatten lifted."""
+    if isinstance(m, nn.Linear):
+        return m  # acts on the last dimension, whatever comes before
+    if isinstance(m, nn.Conv2d) and m.bias is not None and not bool(m.bias.detach().any()) and m.padding_mode == "zeros":
+        from .conv import LConv2d
+
+        conv = LConv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding,
+                       dilation=m.dilation, groups=m.groups, dtype=m.weight.dtype)
+        with torch.no_grad():
+            conv.weight.copy_(m.weight)
+        return conv
+    return Lift(m)
+
+
 def _tensor(value: Any, dtype: torch.dtype) -> torch.Tensor:
     """A node's array (numpy, or a torch tensor as some exporters leave in the node) as a tensor of ``dtype``."""
     if isinstance(value, torch.Tensor):
@@ -811,6 +827,10 @@ def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torc
                 f"edge ({src!r}, {dst!r}): {src!r} ({type(graph.nodes[src]).__name__}) puts out shape {out_shape} but "
                 f"{dst!r} ({type(graph.nodes[dst]).__name__}) takes shape {in_shape}{hint}"
             )
+    # time-first networks (form "layer", or the layer/recurrent forms to_nir recorded): the
+    # per-step primitives other than Linear run at every step
+    recorded = {_meta(n).get(_META + "form") for n in graph.nodes.values()}
+    time_first = form == "layer" or (form is None and bool(recorded & {"layer", "recurrent"}))
     previous_id = None
     for nid in order:
         node = graph.nodes[nid]
@@ -832,7 +852,7 @@ def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torc
         elif ntype in STRUCTURAL_TYPES:
             m = _structural(nid, node, dtype)
             if m is not None:
-                modules.append(m)
+                modules.append(_over_time(m) if time_first else m)
                 names.append(nid)
         else:
             entry, overrides, gain, meta = _neuron_import(nid, node, dt, reg, importers, dtype)

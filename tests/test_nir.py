@@ -629,3 +629,26 @@ def test_inspect_names_the_parts_of_a_recurrent_population():
     assert maps["1.neuron"] == "lif:lif (recurrent form)"
     assert maps["1.w_rec"].startswith("recurrent weights of '1.neuron'")
     assert ["1.w_rec", "1.neuron"] in info["edges"]
+
+
+def test_round_trip_of_a_time_first_convolutional_network(tmp_path):
+    """Layers (time first) around LConv2d, a lifted pool and Flatten(start_dim=2): the import runs
+    the per-step primitives at every step (LConv2d for a bias-free convolution, Lift otherwise),
+    so Flatten does not fold time into the batch."""
+    torch.manual_seed(6)
+    net = spikeplug.SequentialState(
+        spikeplug.LConv2d(1, 2, 3, padding=1), spikeplug.create("lif"), spikeplug.Lift(torch.nn.AvgPool2d(2)),
+        torch.nn.Flatten(start_dim=2), torch.nn.Linear(2 * 3 * 3, 4), spikeplug.create("li"),
+    )
+    xs = torch.rand(8, 2, 1, 6, 6) * 8
+    path = tmp_path / "conv_layers.nir"
+    nir.write(path, spikeplug.to_nir(net, xs, dt=DT))
+    back = spikeplug.from_nir(path, dt=DT)
+    assert [type(m).__name__ for m in back] == ["LConv2d", "LIF", "Lift", "Lift", "Linear", "LI"]
+    a, b = net(xs)[0], back(xs)[0]
+    assert a.shape == b.shape == (8, 2, 4) and a.abs().sum() > 0 and torch.equal(a, b)
+    # a convolution with a bias is lifted as it is
+    g = spikeplug.to_nir(spikeplug.SequentialState(torch.nn.Conv2d(1, 2, 3), spikeplug.create("lif", form="cell")),
+                         torch.rand(2, 1, 5, 5), dt=DT)
+    lifted = spikeplug.from_nir(g, dt=DT, form="layer")
+    assert type(lifted[0]).__name__ == "Lift" and lifted(torch.rand(3, 2, 1, 5, 5))[0].shape == (3, 2, 2, 3, 3)
