@@ -1,8 +1,10 @@
 """Interchange with NIR, the Neuromorphic Intermediate Representation (``spikeplug[nir]``).
 
-:func:`to_nir` turns a feed-forward spikeplug network into a :class:`nir.NIRGraph`;
-:func:`from_nir` turns a NIR graph (or a file written by ``nir.write``) back into a stateful
-:class:`~spikeplug.SequentialState` whose ``forward(x, state)`` returns ``(output, state)``.
+:func:`to_nir` turns a spikeplug network (a chain of modules, recurrent populations included,
+or a :class:`GraphNetwork`) into a :class:`nir.NIRGraph`; :func:`from_nir` turns a NIR graph
+(or a file written by ``nir.write``) back into a stateful :class:`~spikeplug.SequentialState`
+(a chain) or :class:`GraphNetwork` (branches and merges) whose ``forward(x, state)`` returns
+``(output, state)``.
 
 The core knows the stateless primitives (``Affine``, ``Linear``, ``Conv2d``, ``Flatten``,
 ``AvgPool2d``, ``SumPool2d``) and no neuron family: each plugin declares the NIR mapping of
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NIRError",
     "InputGain",
+    "GraphNetwork",
     "to_nir",
     "from_nir",
     "inspect_graph",
@@ -158,6 +161,9 @@ class SumPool2d(nn.AvgPool2d):
 
 # ---------------------------------------------------------------- export
 def _leaves(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
+    if isinstance(module, GraphNetwork):
+        return [leaf for nid in module.order if nid in module.keys
+                for leaf in _leaves(module.nodes[module.keys[nid]], f"{prefix}{nid}_")]
     if isinstance(module, (SequentialState, nn.Sequential)):
         out = []
         for name, child in module.named_children():
@@ -248,10 +254,68 @@ def to_nir(
         finally:
             for h in hooks:
                 h.remove()
+    if isinstance(module, GraphNetwork):
+        nodes, edges = _export_graph(module, seen, dt, reg)
+    else:
+        nodes, order, loops, first_shape, shape = _export_chain(leaves, seen, None, dt, reg)
+        if not order:
+            raise NIRError("to_nir got a container without modules")
+        if first_shape is None or shape is None:
+            raise NIRError("to_nir cannot tell the network's input and output shapes: pass sample_input")
+        # nodes in the order of the chain: nirtorch-based importers (snnTorch's) build modules in dict order
+        nodes = {
+            "input": nir.Input(input_type={"input": np.array(first_shape)}),
+            **nodes,
+            "output": nir.Output(output_type={"output": np.array(shape)}),
+        }
+        chain = ["input", *order, "output"]
+        edges = list(zip(chain[:-1], chain[1:])) + loops
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META + "dt": dt}, type_check=False)
+
+
+def _export_graph(net: GraphNetwork, seen: dict[int, Any], dt: float, reg: Any) -> tuple[dict[str, Any], list[Any]]:
+    """Nodes and edges of a :class:`GraphNetwork` (what :func:`from_nir` builds for a graph with
+    branches and merges): each node's modules as a chain, wired as the network is."""
+    nir = _nir()
+    np = _np()
+    nodes: dict[str, Any] = {}
+    edges: list[tuple[str, str]] = []
+    ends: dict[str, tuple[list[str], list[str]]] = {_INPUT: (["input"], ["input"])}  # id -> (first ids, last ids)
+    out_shape: dict[str, tuple[int, ...] | None] = {_INPUT: None}
+    first_shape = None
+    for nid in net.order:
+        preds = net.preds[nid]
+        lasts = [last for p in preds for last in ends[p][1]]
+        shape = next((out_shape[p] for p in preds if out_shape[p] is not None), None)
+        module = net.nodes[net.keys[nid]] if nid in net.keys else None
+        if module is None:  # an identity (e.g. a Linear taken into a recurrent population's W_in)
+            ends[nid], out_shape[nid] = (lasts, lasts), shape
+            continue
+        sub_nodes, order, loops, in_shape, shape = _export_chain(_leaves(module, f"{nid}_"), seen, shape, dt, reg)
+        if "input" in lasts and in_shape is not None:  # fed by the graph's input, maybe through identities
+            first_shape = first_shape or in_shape
+        nodes.update(sub_nodes)
+        edges += [(last, order[0]) for last in lasts] + list(zip(order[:-1], order[1:])) + loops
+        ends[nid], out_shape[nid] = ([order[0]], [order[-1]]), shape
+    final = [last for p in net.outputs for last in ends[p][1]]
+    shape = next((out_shape[p] for p in net.outputs if out_shape[p] is not None), None)
+    if first_shape is None or shape is None:
+        raise NIRError("to_nir cannot tell the network's input and output shapes: pass sample_input")
+    nodes = {"input": nir.Input(input_type={"input": np.array(first_shape)}), **nodes,
+             "output": nir.Output(output_type={"output": np.array(shape)})}
+    return nodes, edges + [(last, "output") for last in final]
+
+
+def _export_chain(
+    leaves: list[tuple[str, nn.Module]], seen: dict[int, Any], shape: tuple[int, ...] | None, dt: float, reg: Any
+) -> tuple[dict[str, Any], list[str], list[tuple[str, str]], tuple[int, ...] | None, tuple[int, ...] | None]:
+    """NIR nodes of a chain of modules: ``(nodes, their ids in order, recurrent edges, input
+    shape, output shape)``; ``shape`` is the per-sample shape entering the first module, if known."""
+    nir = _nir()
+    np = _np()
     nodes: dict[str, Any] = {}
     order: list[str] = []
     loops: list[tuple[str, str]] = []  # recurrent edges
-    shape: tuple[int, ...] | None = None  # per-sample features entering the current leaf
     first_shape: tuple[int, ...] | None = None
     for name, leaf in leaves:
         io = seen.get(id(leaf))
@@ -366,19 +430,7 @@ def to_nir(
             shape = tuple(io[1][len(io[0]) - len(shape):])  # as many leading (time, batch) dims as the input had
         elif isinstance(leaf, nn.AvgPool2d):
             shape = None  # pooled size unknown without a sample input
-    if not order:
-        raise NIRError("to_nir got a container without modules")
-    if first_shape is None or shape is None:
-        raise NIRError("to_nir cannot tell the network's input and output shapes: pass sample_input")
-    # nodes in the order of the chain: nirtorch-based importers (snnTorch's) build modules in dict order
-    nodes = {
-        "input": nir.Input(input_type={"input": np.array(first_shape)}),
-        **nodes,
-        "output": nir.Output(output_type={"output": np.array(shape)}),
-    }
-    chain = ["input", *order, "output"]
-    edges = list(zip(chain[:-1], chain[1:])) + loops
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={_META + "dt": dt}, type_check=False)
+    return nodes, order, loops, first_shape, shape
 
 
 def _pair(v: Any) -> tuple[int, int]:
@@ -434,44 +486,6 @@ def _meta(node: Any) -> dict[str, Any]:
             v = v.decode() if isinstance(v, bytes) else v
         out[str(k)] = v
     return out
-
-
-def _chain(graph: Any) -> list[str]:
-    """The node ids from the one ``Input`` to the one ``Output``; anything but a chain is refused."""
-    nir = _nir()
-    inputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
-    outputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Output)]
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise NIRError(
-            f"spikeplug imports graphs with one Input and one Output node; this one has inputs {sorted(inputs)} "
-            f"and outputs {sorted(outputs)}"
-        )
-    succ: dict[str, list[str]] = {}
-    pred: dict[str, list[str]] = {}
-    for src, dst in graph.edges:
-        for end in (src, dst):
-            if end not in graph.nodes:
-                raise NIRError(f"edge ({src!r}, {dst!r}) names the node {end!r}, which the graph does not have")
-        succ.setdefault(src, []).append(dst)
-        pred.setdefault(dst, []).append(src)
-    for k in graph.nodes:
-        if len(succ.get(k, [])) > 1 or len(pred.get(k, [])) > 1:
-            raise NIRError(
-                f"node {k!r} has {len(pred.get(k, []))} incoming and {len(succ.get(k, []))} outgoing edges; spikeplug "
-                "imports feed-forward chains only (branches, merges and recurrent edges are not supported yet)"
-            )
-    order, k = [inputs[0]], inputs[0]
-    while succ.get(k):
-        k = succ[k][0]
-        if k in order:
-            raise NIRError(f"node {k!r} closes a cycle; spikeplug imports feed-forward chains only")
-        order.append(k)
-    if order[-1] != outputs[0]:
-        raise NIRError(f"the chain from Input {inputs[0]!r} ends at {order[-1]!r}, not at the Output {outputs[0]!r}")
-    unused = sorted(set(graph.nodes) - set(order))
-    if unused:
-        raise NIRError(f"nodes {unused} are not on the path from Input to Output")
-    return order
 
 
 def _shape(node: Any, port: str) -> tuple[int, ...] | None:
@@ -779,7 +793,7 @@ def _recurrent_module(
 
 def from_nir(
     graph_or_path: Any, *, dt: float, form: str | None = None, dtype: torch.dtype = torch.float32, registry: Any = None
-) -> SequentialState:
+) -> nn.Module:
     """A stateful spikeplug network that simulates a NIR graph at step ``dt`` (seconds).
 
     :param graph_or_path: a :class:`nir.NIRGraph` or the path of a file written by ``nir.write``.
@@ -791,7 +805,8 @@ def from_nir(
         ``recurrent``); default: the form recorded by :func:`to_nir`, else ``"cell"``.
     :param dtype: the floating dtype of every weight and tensor parameter (NIR files usually hold
         float64 arrays; torch works in float32 by default).
-    :returns: a :class:`~spikeplug.SequentialState`: ``forward(x, state=None) -> (output, state)``.
+    :returns: a :class:`~spikeplug.SequentialState` for a chain, a :class:`GraphNetwork` for a
+        graph with branches and merges: ``forward(x, state=None) -> (output, state)``.
         A node whose provenance names a spikeplug model exported at this ``dt``, and that still
         matches it, is rebuilt as exactly that model (parameters bit for bit). A recurrent
         population (a subgraph, or a neuron node and a weight node feeding each other) becomes
@@ -807,14 +822,12 @@ def from_nir(
     return _import_graph(_read(graph_or_path), dt, form, reg, dtype)
 
 
-def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torch.dtype) -> SequentialState:
+def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torch.dtype) -> nn.Module:
     nir = _nir()
     graph = _collapse_recurrent(graph)
-    order = _chain(graph)
+    order, preds, succs = _topology(graph)
     importers = _importers(reg)
-    modules: list[nn.Module] = []
-    names: list[str] = []
-    for src, dst in zip(order[:-1], order[1:]):
+    for src, dst in graph.edges:
         out_shape, in_shape = _shape(graph.nodes[src], "output"), _shape(graph.nodes[dst], "input")
         if out_shape is not None and in_shape is not None and out_shape != in_shape:
             hint = ""
@@ -831,29 +844,30 @@ def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torc
     # per-step primitives other than Linear run at every step
     recorded = {_meta(n).get(_META + "form") for n in graph.nodes.values()}
     time_first = form == "layer" or (form is None and bool(recorded & {"layer", "recurrent"}))
-    previous_id = None
+    built: dict[str, list[tuple[str, nn.Module]]] = {}  # node id -> its modules, in order
     for nid in order:
         node = graph.nodes[nid]
         ntype = type(node).__name__
+        parts: list[tuple[str, nn.Module]] = []
         if isinstance(node, nir.NIRGraph):
             if _recurrent_parts(node) is not None:
-                prev = modules[-1] if modules and names[-1] == previous_id else None
+                # a bias-free Linear feeding only this population becomes its W_in
+                (src,) = preds[nid] if len(preds[nid]) == 1 else (None,)
+                alone = src is not None and succs.get(src) == [nid] and len(built.get(src, [])) == 1
+                prev = built[src][0][1] if alone else None
                 module, took = _recurrent_module(nid, node, prev, dt, form, reg, importers, dtype)
                 if took:
-                    modules.pop()
-                    names.pop()
-            else:  # any other subgraph: a nested chain
+                    built[src] = []
+            else:  # any other subgraph: imported as a network of its own
                 try:
                     module = _import_graph(node, dt, form, reg, dtype)
                 except NIRError as exc:
                     raise NIRError(f"in subgraph {nid!r}: {exc}") from exc
-            modules.append(module)
-            names.append(nid)
+            parts.append((nid, module))
         elif ntype in STRUCTURAL_TYPES:
             m = _structural(nid, node, dtype)
             if m is not None:
-                modules.append(_over_time(m) if time_first else m)
-                names.append(nid)
+                parts.append((nid, _over_time(m) if time_first else m))
         else:
             entry, overrides, gain, meta = _neuron_import(nid, node, dt, reg, importers, dtype)
             node_form = form or meta.get(_META + "form") or "cell"
@@ -861,18 +875,163 @@ def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torc
                 node_form = "layer" if node_form == "recurrent" else "cell"
             neuron = _create(entry, nid, ntype, node_form, reg, **overrides)
             if not _is_unit_gain(gain):
-                modules.append(InputGain(gain, dtype))
-                names.append(f"{nid}_gain")
-            modules.append(neuron)
-            names.append(nid)
-        previous_id = nid
+                parts.append((f"{nid}_gain", InputGain(gain, dtype)))
+            parts.append((nid, neuron))
+        built[nid] = parts
+    if all(len(v) <= 1 for v in list(preds.values()) + list(succs.values())):  # a chain
+        return _sequential([p for nid in order for p in built.get(nid, [])])
+    return GraphNetwork(
+        {nid: (v[0][1] if len(v) == 1 else _sequential(v)) if v else None for nid, v in built.items()},
+        {nid: preds[nid] for nid in order if nid in built}, preds[_OUTPUT],
+    )
+
+
+def _sequential(parts: list[tuple[str, nn.Module]]) -> SequentialState:
     net = SequentialState()
-    for name, m in zip(names, modules):
-        key = name.replace(".", "_")
-        while hasattr(net, key):  # an id such as 'pop' or 'forward' would shadow the container's own attribute
-            key = f"{key}_"
+    for name, m in parts:
+        key = _module_key(net, name)
         net.add_module(key, m)
     return net
+
+
+def _module_key(container: nn.Module, name: str) -> str:
+    key = name.replace(".", "_")
+    while hasattr(container, key):  # an id such as 'pop' or 'forward' would shadow the container's own attribute
+        key = f"{key}_"
+    return key
+
+
+_INPUT, _OUTPUT = "\x00input", "\x00output"  # the graph's Input and Output, whatever their ids
+
+
+def _topology(graph: Any) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]]]:
+    """``(node ids after their predecessors, predecessors, successors)``; the Input and Output
+    nodes appear as :data:`_INPUT` / :data:`_OUTPUT` and not in the order. Graphs with several
+    inputs or outputs, cycles, or nodes off every path from Input to Output are refused."""
+    nir = _nir()
+    inputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Input)]
+    outputs = [k for k, n in graph.nodes.items() if isinstance(n, nir.Output)]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise NIRError(
+            f"spikeplug imports graphs with one Input and one Output node; this one has inputs {sorted(inputs)} "
+            f"and outputs {sorted(outputs)}"
+        )
+    alias = {inputs[0]: _INPUT, outputs[0]: _OUTPUT}
+    preds: dict[str, list[str]] = {k: [] for k in [*graph.nodes, _INPUT, _OUTPUT] if k not in alias}
+    succs: dict[str, list[str]] = {k: [] for k in preds}
+    preds[_INPUT], preds[_OUTPUT], succs[_INPUT], succs[_OUTPUT] = [], [], [], []
+    for src, dst in graph.edges:
+        for end in (src, dst):
+            if end not in graph.nodes:
+                raise NIRError(f"edge ({src!r}, {dst!r}) names the node {end!r}, which the graph does not have")
+        s, d = alias.get(src, src), alias.get(dst, dst)
+        succs[s].append(d)
+        preds[d].append(s)
+    reached, todo = {_INPUT}, [_INPUT]
+    while todo:
+        for d in succs[todo.pop()]:
+            if d not in reached:
+                reached.add(d)
+                todo.append(d)
+    unused = sorted(k for k in preds if k not in reached)
+    if unused:
+        raise NIRError(f"nodes {unused} are not on a path from Input {inputs[0]!r} to Output {outputs[0]!r}")
+    order: list[str] = []
+    ready = [_INPUT]
+    waiting = {k: len(v) for k, v in preds.items()}
+    while ready:
+        k = ready.pop(0)
+        if k not in (_INPUT, _OUTPUT):
+            order.append(k)
+        for d in succs[k]:
+            waiting[d] -= 1
+            if waiting[d] == 0:
+                ready.append(d)
+    names = {v: k for k, v in alias.items()}
+    stuck = {k for k, n in waiting.items() if n > 0}
+    if stuck:
+
+        def returns(k: str) -> bool:  # whether k reaches itself through stuck nodes
+            seen, todo = set(), list(succs[k])
+            while todo:
+                d = todo.pop()
+                if d == k:
+                    return True
+                if d in stuck and d not in seen:
+                    seen.add(d)
+                    todo.extend(succs[d])
+            return False
+
+        cycle = sorted(names.get(k, k) for k in stuck if returns(k))
+        after = sorted(names.get(k, k) for k in stuck if not returns(k))
+        raise NIRError(
+            f"nodes {cycle} lie on a cycle that is not one recurrent population (a neuron node and an Affine/Linear "
+            f"node feeding each other){f', and {after} come after it' if after else ''}; spikeplug imports such "
+            "populations and graphs without other cycles"
+        )
+    dead = sorted(k for k in order if not succs[k])
+    if dead:
+        raise NIRError(f"nodes {dead} lead nowhere: no path from them reaches the Output {outputs[0]!r}")
+    return order, preds, succs
+
+
+class GraphNetwork(nn.Module):
+    """A NIR graph with branches and merges, stepped like :class:`~spikeplug.SequentialState`:
+    ``forward(x, state=None) -> (output, state)``.
+
+    Every node takes the sum of its predecessors' outputs (NIR's edges are identities and a node
+    with several inputs adds them); the nodes run in an order where each comes after its
+    predecessors. ``state`` is a tuple with one entry per node of :attr:`order` (``None`` for
+    stateless nodes)."""
+
+    stateful = True
+
+    def __init__(self, nodes: dict[str, nn.Module | None], preds: dict[str, list[str]], outputs: list[str]):
+        super().__init__()
+        self.order = list(preds)
+        self.preds = {k: list(v) for k, v in preds.items()}
+        self.outputs = list(outputs)
+        self.keys: dict[str, str] = {}
+        self.nodes = nn.ModuleDict()
+        for nid in self.order:
+            if nodes.get(nid) is not None:
+                self.keys[nid] = _module_key(self.nodes, nid)
+                self.nodes[self.keys[nid]] = nodes[nid]
+
+    def forward(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, tuple[Any, ...]]:
+        from .containers import is_stateful
+
+        if state is not None and (not isinstance(state, tuple) or len(state) != len(self.order)):
+            raise NIRError(
+                f"GraphNetwork: state must be the tuple of {len(self.order)} node states this network returned, "
+                f"got {type(state).__name__}{f' of {len(state)}' if isinstance(state, tuple) else ''}"
+            )
+        values: dict[str, torch.Tensor] = {_INPUT: x}
+        new_state = []
+        for i, nid in enumerate(self.order):
+            ins = [values[p] for p in self.preds[nid]]
+            h = ins[0]
+            for other in ins[1:]:
+                h = h + other
+            module = self.nodes[self.keys[nid]] if nid in self.keys else None
+            s = None
+            if module is None:
+                out = h
+            elif is_stateful(module):
+                out, s = module(h, None if state is None else state[i])
+            else:
+                out = module(h)
+            values[nid] = out
+            new_state.append(s)
+        outs = [values[p] for p in self.outputs]
+        y = outs[0]
+        for other in outs[1:]:
+            y = y + other
+        return y, tuple(new_state)
+
+    def extra_repr(self) -> str:
+        edges = ", ".join(f"{'+'.join(self.preds[k]) or 'input'}→{k}" for k in self.order)
+        return f"edges: {edges.replace(_INPUT, 'input')}"
 
 
 # ---------------------------------------------------------------- inspection and CLI

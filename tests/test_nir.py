@@ -443,11 +443,73 @@ def test_invalid_values_name_the_node_and_field():
         spikeplug.from_nir(_graph(node, 1), dt=DT)
 
 
-def test_branching_graphs_and_bad_dt_are_refused():
-    """Only feed-forward chains import (a node with two successors is named), and dt must be positive."""
-    g = _graph(nir.LI(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2)), 2)
-    g.edges.append(("input", "output"))
-    with pytest.raises(NIRError, match=r"node 'input' has 0 incoming and 2 outgoing edges"):
+def _li(n=2):
+    return nir.LI(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n))
+
+
+def _dag(nodes, edges, n=2):
+    return nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n])}), **nodes,
+                               "output": nir.Output(output_type={"output": np.array([n])})}, edges=edges, type_check=False)
+
+
+def test_branches_and_merges_import_as_a_graph_network_that_sums_at_merges():
+    """A skip connection (input → li → output and input → output): the output is li(x) + x.
+    LI with tau = 10 ms, r = 1 at dt = 1 ms gives v = 0.1, 0.19 for x = 1, so 1.1, 1.19."""
+    g = _dag({"li": _li()}, [("input", "li"), ("li", "output"), ("input", "output")])
+    net = spikeplug.from_nir(g, dt=DT)
+    assert isinstance(net, spikeplug.nir.GraphNetwork)
+    out, state = _run(net, torch.ones(2, 1, 2))
+    assert out[:, 0, 0].tolist() == pytest.approx([1.1, 1.19])
+    assert len(state) == 1 and state[0].v[0, 0].item() == pytest.approx(0.19)
+    with pytest.raises(NIRError, match=r"state must be the tuple of 1 node states this network returned, got list"):
+        net(torch.ones(1, 2), [None])
+    # two branches merge into one population: it takes the sum, 2x + 3x
+    g = _dag({"a": nir.Linear(weight=2 * np.eye(2, dtype=np.float32)), "b": nir.Linear(weight=3 * np.eye(2, dtype=np.float32)),
+              "li": _li()},
+             [("input", "a"), ("input", "b"), ("a", "li"), ("b", "li"), ("li", "output")])
+    out, _ = _run(spikeplug.from_nir(g, dt=DT), torch.ones(1, 1, 2))
+    assert out[0, 0].tolist() == pytest.approx([0.5, 0.5])
+    # a recurrent population inside a branching graph keeps its W_in and feedback
+    rec = _recurrent_graph(np.array([[0.0, 2.0], [0.0, 0.0]]))
+    rec.edges.append(("input", "output"))
+    out, _ = _run(spikeplug.from_nir(rec, dt=DT), torch.tensor([[0.0, 1.0]]).expand(3, 1, 2))
+    assert out[:, 0].tolist() == [[0.0, 2.0], [1.0, 2.0], [1.0, 2.0]]
+
+
+def test_round_trip_of_branching_graphs(tmp_path):
+    """An imported graph network (trained, say) exports to the same graph: imported again it
+    computes the same outputs; an identity left by a folded W_in passes its edges through."""
+    torch.manual_seed(7)
+    w = lambda k: nir.Affine(weight=torch.randn(2, 2).numpy(), bias=torch.randn(2).numpy())  # noqa: E731
+    lif = nir.CubaLIF(tau_syn=np.full(2, 0.005), tau_mem=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2),
+                      v_threshold=np.full(2, 0.2), v_reset=np.zeros(2), w_in=np.full(2, 5.0))
+    skip = _dag({"a": w(0), "lif": lif, "b": w(1)},
+                [("input", "a"), ("a", "lif"), ("lif", "b"), ("input", "b"), ("b", "output"), ("a", "output")])
+    rec = _recurrent_graph(np.array([[0.0, 2.0], [0.0, 0.0]]), before=nir.Linear(weight=np.eye(2, dtype=np.float32)))
+    rec.edges.append(("input", "output"))
+    for g in (skip, rec):
+        net = spikeplug.from_nir(g, dt=DT)
+        assert isinstance(net, spikeplug.nir.GraphNetwork)
+        path = tmp_path / "graph.nir"
+        nir.write(path, spikeplug.to_nir(net, dt=DT))
+        back = spikeplug.from_nir(path, dt=DT)
+        xs = torch.rand(20, 3, 2) * 4
+        a, b = _run(net, xs)[0], _run(back, xs)[0]
+        assert a.abs().sum() > 0 and torch.equal(a, b)
+    edges = set(map(tuple, spikeplug.to_nir(spikeplug.from_nir(rec, dt=DT), dt=DT).edges))
+    assert {("input", "lif_w_in"), ("lif_w_in", "lif.neuron"), ("lif.neuron", "lif.w_rec"), ("input", "output")} <= edges
+
+
+def test_graphs_that_cannot_be_stepped_are_refused_naming_the_nodes():
+    two = {"a": nir.Linear(weight=np.eye(2, dtype=np.float32)), "b": nir.Linear(weight=np.eye(2, dtype=np.float32))}
+    g = _dag(dict(two), [("input", "a"), ("a", "b"), ("b", "a"), ("b", "output")])
+    with pytest.raises(NIRError, match=r"nodes \['a', 'b'\] lie on a cycle that is not one recurrent population"):
+        spikeplug.from_nir(g, dt=DT)
+    g = _dag(dict(two), [("input", "a"), ("a", "output"), ("input", "b")])
+    with pytest.raises(NIRError, match=r"nodes \['b'\] lead nowhere"):
+        spikeplug.from_nir(g, dt=DT)
+    g = _dag(dict(two), [("input", "a"), ("a", "output"), ("b", "a")])
+    with pytest.raises(NIRError, match=r"nodes \['b'\] are not on a path from Input 'input' to Output 'output'"):
         spikeplug.from_nir(g, dt=DT)
     with pytest.raises(NIRError, match=r"dt must be a positive number.*-1"):
         spikeplug.to_nir(_ffnet(), dt=-1)
