@@ -79,6 +79,8 @@ def heavi_erfc_derivative(x: torch.Tensor, alpha: Any) -> torch.Tensor:
 class _SurrogateSpike(torch.autograd.Function):
     """Heaviside forward, ``grad · derivative(x, α)`` backward."""
 
+    generate_vmap_rule = True  # forward and backward are plain tensor code: torch.func.vmap batches them
+
     @staticmethod
     def forward(x: torch.Tensor, alpha: Any, derivative: Derivative) -> torch.Tensor:
         return (x > 0).to(x.dtype)
@@ -93,6 +95,17 @@ class _SurrogateSpike(torch.autograd.Function):
             ctx.save_for_backward(x)
             ctx.alpha = alpha
         ctx.derivative = derivative
+
+    @classmethod
+    def apply(cls, x: torch.Tensor, alpha: Any, derivative: Derivative) -> torch.Tensor:  # type: ignore[override]
+        # torch.autograd.Function.apply binds the arguments against forward's signature
+        # (inspect.signature, tens of µs) on every call once setup_context is defined; forward
+        # has no defaults to apply, so outside functorch transforms (which need setup_context:
+        # torch.func, make_fx) the base apply is called directly. The eager loop calls this
+        # once per step.
+        if torch._C._are_functorch_transforms_active():
+            return super().apply(x, alpha, derivative)
+        return super(torch.autograd.Function, cls).apply(x, alpha, derivative)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
