@@ -32,6 +32,8 @@ backward in reverse time, adds ``g_t·W_rec`` to the gradient of ``z_{t-1}`` and
 gradient of ``W_rec`` as one product at the end. Its first use is checked against the eager
 loop of ``recurrent_step`` in the same way (weights' gradients included; states compared at
 their own scale, since one input product rounds differently from per-step products).
+For the same reason ``auto`` takes it from :data:`MIN_WORK` neuron-steps on even when its
+kernels are already compiled, so that its choice depends on the size alone.
 
 ``backend="auto"`` prefers a model's hand-described kernel, then the generated one, then
 the eager loop; it compiles a new generated kernel only for sequences of at least
@@ -682,11 +684,17 @@ class GeneratedKernel:
         self, inputs: torch.Tensor, state: Any, p: Any, *, detach_reset: bool = False,
         weights: tuple[torch.Tensor, torch.Tensor],
     ) -> str | None:
-        """:meth:`auto_skip` for the recurrent form (its neurons: batch × hidden)."""
+        """Under ``"auto"``: a reason not to run the recurrent path on so little work. Unlike
+        the layer's kernels, it applies even once the kernels are compiled: the recurrent path
+        rounds the input projection differently from eager (last-bit differences), so whether
+        ``auto`` takes it must depend on the size alone, not on what ran before in the process."""
         if self.model.recurrent_input is not linear_input:
             return None                   # never runs: supports says why, whatever the size
-        neurons = math.prod(inputs.shape[1:-1]) * weights[1].shape[0]
-        return self._too_little_work(inputs.shape[0], neurons, inputs.dtype, p, detach_reset)
+        T, neurons = inputs.shape[0], math.prod(inputs.shape[1:-1]) * weights[1].shape[0]
+        if T * neurons >= MIN_WORK:
+            return None
+        return (f"{T}×{neurons} neuron-steps < {MIN_WORK}: auto runs the recurrent path from {MIN_WORK} on "
+                f"(backend='generated' forces it)")
 
     def run_recurrent(
         self, inputs: torch.Tensor, state: Any, p: Any, *, detach_reset: bool = False,

@@ -20,7 +20,7 @@ import torch
 import spikeplug
 from spikeplug import BackendError
 from spikeplug import generated
-from spikeplug.generated import MIN_STEPS, NAME, BackendWarning, _structure, check_generated, generated_kernel
+from spikeplug.generated import MIN_STEPS, MIN_WORK, NAME, BackendWarning, _structure, check_generated, generated_kernel
 
 numba = pytest.importorskip("numba", reason="the generated backend compiles with numba (the 'fast' extra)")
 
@@ -148,22 +148,24 @@ def test_inference_mode_runs_generated_and_matches_eager():
 
 
 def test_auto_thresholds_apply_to_the_recurrent_form():
-    """``auto`` runs eager below ``MIN_STEPS`` steps and, before this structure is compiled,
-    below ``MIN_WORK`` neuron-steps (saying why); ``"generated"`` forces it, after which a
-    small run of at least ``MIN_STEPS`` steps uses it under ``auto`` too."""
-    v_th = torch.tensor(0.97, dtype=torch.float64)    # a 0-dim float64 threshold: a structure no other test compiles
+    """``auto`` runs eager below ``MIN_STEPS`` steps and below ``MIN_WORK`` neuron-steps
+    (saying why), and keeps doing so once ``"generated"`` has compiled the kernels: the
+    recurrent path rounds differently from eager in the last bit, so ``auto``'s choice must
+    depend on the size alone. At ``MIN_WORK`` neuron-steps ``auto`` takes it."""
     make = lambda backend: spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN,  # noqa: E731
-                                            v_th=v_th, backend=backend).double()
+                                            backend=backend)
     layer = make("auto")
-    layer(torch.rand(MIN_STEPS - 1, 2, INPUT, dtype=torch.float64))
+    layer(torch.rand(MIN_STEPS - 1, 2, INPUT))
     assert layer.last_backend == "eager" and "min_steps" in layer.last_backend_reason
-    layer(torch.rand(MIN_STEPS, 2, INPUT, dtype=torch.float64))
-    assert layer.last_backend == "eager" and "not worth compiling" in layer.last_backend_reason
     forced = make("generated")
-    forced(torch.rand(MIN_STEPS, 2, INPUT, dtype=torch.float64))
+    forced(torch.rand(MIN_STEPS, 2, INPUT))
     assert forced.last_backend == NAME and forced.last_backend_reason == ""
-    layer(torch.rand(MIN_STEPS, 2, INPUT, dtype=torch.float64))
-    assert layer.last_backend == NAME
+    layer(torch.rand(MIN_STEPS, 2, INPUT))
+    assert layer.last_backend == "eager"
+    assert f"{MIN_STEPS}×{2 * HIDDEN} neuron-steps < {MIN_WORK}" in layer.last_backend_reason
+    batch = -(-MIN_WORK // (MIN_STEPS * HIDDEN))               # just enough work
+    layer(torch.rand(MIN_STEPS, batch, INPUT))
+    assert layer.last_backend == NAME, layer.last_backend_reason
 
 
 def test_backend_block_and_module_choice():
@@ -203,21 +205,48 @@ def test_fused_record_states_and_anomaly_mode_run_eager_or_raise():
     assert checked.last_backend == "eager" and checked.last_backend_reason == "detect_anomaly() runs the eager loop"
 
 
+class _VRecurrent(NamedTuple):
+    z: torch.Tensor
+    v: torch.Tensor
+
+
+class _V(NamedTuple):
+    v: torch.Tensor
+
+
+def _leaky_step(x, state, p, *, detach_reset=False):
+    """An elementwise leaky integrate-and-fire step (the generator translates it)."""
+    (v,) = state
+    v_n = 0.9 * v + x
+    z = spikeplug.threshold(v_n - 1.0, "super", 100.0)
+    return z, _V(v_n * (1.0 - z))
+
+
+def _halved_input(x, z_prev, input_weights, recurrent_weights):
+    """A recurrent_input of the model's own: half of linear_input."""
+    return 0.5 * spikeplug.linear_input(x, z_prev, input_weights, recurrent_weights)
+
+
 def test_own_recurrent_input_runs_eager_with_one_warning_or_raises():
-    """CobaLIF turns the weights into conductances with its own ``recurrent_input``, which
-    the generated path does not fuse: ``auto`` runs eager, warns once naming it, and
+    """A model with its own ``recurrent_input`` (here a third-party one; CobaLIF's turns the
+    weights into conductances) is not fused: ``auto`` runs eager, warns once naming it, and
     ``"generated"`` raises a BackendError saying the same."""
+    model = spikeplug.NeuronModel(name="halved_input", parameters=spikeplug.Parameters, state=_V, step=_leaky_step,
+                                  initial_state=spikeplug.RestState(_V), recurrent_state=_VRecurrent,
+                                  recurrent_input=_halved_input)
+    modules = spikeplug.build_modules(model, "HalvedInput", __name__, forms=("recurrent",))
     x = torch.rand(6, 2, INPUT)
-    kwargs = {"form": "recurrent", "input_size": INPUT, "hidden_size": HIDDEN}
-    layer = spikeplug.create("coba_lif", **kwargs)
-    with pytest.warns(BackendWarning, match=r"'coba_lif' with the eager loop.*recurrent_input "
-                                            r"\(coba_lif_recurrent_input\) is not linear_input"):
+    layer = modules.recurrent(INPUT, HIDDEN)
+    with pytest.warns(BackendWarning, match=r"'halved_input' with the eager loop.*recurrent_input "
+                                            r"\(_halved_input\) is not linear_input"):
         layer(x)
     assert layer.last_backend == "eager" and "linear_input" in layer.last_backend_reason
     with warnings.catch_warnings():
         warnings.simplefilter("error", BackendWarning)
         layer(x)                                                  # said once only
-    with pytest.raises(BackendError, match=r"backend='generated' cannot run 'coba_lif'.*not linear_input"):
+    kwargs = {"form": "recurrent", "input_size": INPUT, "hidden_size": HIDDEN}
+    with pytest.raises(BackendError, match=r"backend='generated' cannot run 'coba_lif'.*"
+                                           r"\(coba_lif_recurrent_input\) is not linear_input"):
         spikeplug.create("coba_lif", backend="generated", **kwargs)(x)
 
 
@@ -237,15 +266,6 @@ def test_torch_compile_traces_the_eager_loop():
 
 
 # ---------------------------------------------------------------- the first-use check
-
-
-class _VRecurrent(NamedTuple):
-    z: torch.Tensor
-    v: torch.Tensor
-
-
-class _V(NamedTuple):
-    v: torch.Tensor
 
 
 def _shape_dependent_step(x, state, p, *, detach_reset=False):
@@ -270,8 +290,9 @@ def test_a_recurrent_path_that_differs_from_eager_is_never_used():
     with pytest.raises(BackendError, match=r"the recurrent form diverges from eager: (spikes differ|final state)"):
         modules.recurrent(INPUT, HIDDEN, backend="generated")(x)
     layer = modules.recurrent(INPUT, HIDDEN)
+    big = torch.rand(MIN_STEPS, -(-MIN_WORK // (MIN_STEPS * HIDDEN)), INPUT)   # enough work for auto to try it
     with pytest.warns(BackendWarning, match=r"the recurrent form diverges from eager"):
-        layer(x)                          # compiled above, so auto tries it for this small run too
+        layer(big)
     assert layer.last_backend == "eager" and "diverges" in layer.last_backend_reason
 
 
