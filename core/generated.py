@@ -476,7 +476,7 @@ class _Recurrent(torch.autograd.Function):
         N = B * H
         save = any(ctx.needs_input_grad[2:])
         keep_i = save and kernels.reads_input
-        i = xproj.new_empty((T if keep_i else 1, N))                # the step inputs i_t (all, if the backward reads them)
+        i = xproj.new_empty((T if keep_i else 1, N))                # inputs i_t (all if the backward reads them)
         out = xproj.new_empty((T, N))                                # z_t of every step
         saved = [xproj.new_empty((T if save else 1, N)) for _ in kernels.saved]
         states = [[xproj.new_empty(N) for _ in range(S)] for _ in range(2)]   # written in turn, step after step
@@ -678,7 +678,8 @@ class GeneratedKernel:
             compiled.recurrent_verdict = _first_use_check(
                 self.model, compiled, inputs, state, p, detach_reset, weights=weights
             )
-        return f"the recurrent form diverges from eager: {compiled.recurrent_verdict}" if compiled.recurrent_verdict else None
+        verdict = compiled.recurrent_verdict
+        return f"the recurrent form diverges from eager: {verdict}" if verdict else None
 
     def auto_skip_recurrent(
         self, inputs: torch.Tensor, state: Any, p: Any, *, detach_reset: bool = False,

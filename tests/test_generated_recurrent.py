@@ -65,7 +65,8 @@ def _run(name: str, backend: str, dtype: torch.dtype, x: torch.Tensor) -> dict:
     loss = (z * cot[0]).sum() + sum((t * c).sum() for t, c in zip(state, cot[1:]))
     loss.backward()
     grads = {"input": xs.grad, "input weights": layer.input_weights.grad,
-             "recurrent weights": layer.recurrent_weights.grad, f"parameter {learnable[0]}": getattr(layer, learnable[0]).grad}
+             "recurrent weights": layer.recurrent_weights.grad,
+             f"parameter {learnable[0]}": getattr(layer, learnable[0]).grad}
     grads.update({f"initial state.{f}": t.grad for f, t in zip(s0._fields, s0)})
     return {"z": z.detach(), "state": state, "grads": grads, "backend": layer.last_backend,
             "reason": layer.last_backend_reason}
@@ -121,7 +122,8 @@ def test_autapse_mask_keeps_the_diagonal_gradient_zero():
     """The generated path receives the masked ``W_rec``: the diagonal of the recurrent
     weights gets zero gradient, as in eager (autograd carries the mask)."""
     x = 10.0 * torch.rand(8, 2, INPUT, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN, backend="generated").double()
+    layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN,
+                             backend="generated").double()
     z, _ = layer(x)
     z.sum().backward()
     assert layer.last_backend == NAME
@@ -136,7 +138,8 @@ def test_inference_mode_runs_generated_and_matches_eager():
     outs = {}
     for backend in ("generated", "eager"):
         torch.manual_seed(2)
-        layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN, backend=backend).double()
+        layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN,
+                                 backend=backend).double()
         with torch.inference_mode():
             outs[backend] = (*layer(x), layer.last_backend)
     assert outs["generated"][2] == NAME
@@ -299,11 +302,13 @@ def test_a_recurrent_path_that_differs_from_eager_is_never_used():
 def test_check_generated_catches_a_wrong_recurrent_weight_gradient(monkeypatch):
     """``check_generated(weights=...)`` passes for the real recurrent path and names the
     divergence when the fused backward gets the gradient of ``W_rec`` wrong (halved here)."""
-    layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN, backend="generated").double()
+    layer = spikeplug.create("lif", form="recurrent", input_size=INPUT, hidden_size=HIDDEN,
+                             backend="generated").double()
     x = 10.0 * torch.rand(10, 2, INPUT, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
     layer(x)                                                             # builds and checks the kernels
     assert layer.last_backend == NAME
-    compiled = generated_kernel(layer.model)._compiled[_structure(layer.model, layer.p, torch.float64, layer.detach_reset)]
+    structure = _structure(layer.model, layer.p, torch.float64, layer.detach_reset)
+    compiled = generated_kernel(layer.model)._compiled[structure]
     weights = (layer.input_weights, layer.effective_recurrent_weights())
     state = layer.initial_state(x)
     assert check_generated(layer.model, compiled, x, state, layer.p, detach_reset=True, weights=weights) == ""
