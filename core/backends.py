@@ -1,6 +1,6 @@
 """Choosing between the eager step loop and a fused multi-step kernel.
 
-A layer runs its model in one of three ways:
+A layer (and a recurrent layer) runs its model in one of three ways:
 
 ``"eager"``
     the reference: the family's ``step`` in a Python loop over time;
@@ -10,7 +10,8 @@ A layer runs its model in one of three ways:
 ``"generated"``
     the kernel generated from the model's ``step`` by :mod:`spikeplug.generated` (every
     model has one, as far as the generator can translate its step), checked against the
-    eager loop on first use;
+    eager loop on first use; recurrent layers use it one step at a time around the
+    recurrent product (no model has a hand-described recurrent kernel);
 ``"auto"`` (default)
     the first kernel that supports this model, parameters, dtype and device, hand-described
     before generated, else eager; a kernel with ``min_steps`` is skipped for shorter

@@ -41,6 +41,10 @@ recurrent          ``(T, *B, input_size)``          ``(z (T, *B, hidden), final_
   initialisation). With ``autapses=False`` (default) the diagonal of ``W_rec`` starts at
   zero and is masked in every forward, so no neuron feeds back onto itself and the
   diagonal receives zero gradient and stays zero under any optimiser.
+* Layers and recurrent layers take ``backend=`` (:mod:`spikeplug.backends`): a fused or
+  generated kernel runs the whole sequence where it can, and the eager loop stays the
+  reference it is checked against; ``last_backend`` and ``last_backend_reason`` say which
+  ran and why.
 """
 
 from __future__ import annotations
@@ -380,11 +384,26 @@ class NeuronRecurrentCell(_RecurrentModule):
 
 
 class NeuronRecurrent(_RecurrentModule):
-    """A recurrently connected population over time: ``forward(inputs (T, *B, input_size))``."""
+    """A recurrently connected population over time: ``forward(inputs (T, *B, input_size))``.
 
-    def __init__(self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, **kwargs: Any):
+    ``backend`` chooses how the loop runs, as for the layer form (:mod:`spikeplug.backends`):
+    ``"generated"`` projects every step's input in one product and runs the recurrent
+    product ``z_{t-1}·W_recᵀ`` with one step of the model's generated kernel per time step,
+    all as one autograd node (:mod:`spikeplug.generated`); it needs the default
+    ``recurrent_input`` (:func:`~spikeplug.model.linear_input`). No model has a
+    hand-described recurrent kernel, so ``"fused"`` raises. ``last_backend`` and
+    ``last_backend_reason`` tell which path the last forward took and why.
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, p: Any = None, *, record_states: bool = False, backend: str = "auto",
+        **kwargs: Any,
+    ):
         super().__init__(input_size, hidden_size, p, **kwargs)
         self.record_states = flag(record_states, name="record_states", owner=type(self).__name__)
+        self.backend = check_backend(backend)
+        self.last_backend: str | None = None
+        self.last_backend_reason: str = ""
 
     def initial_state(self, inputs: torch.Tensor) -> Any:
         """The state before the first step of ``inputs`` (``(T, *B, input_size)``)."""
@@ -392,12 +411,23 @@ class NeuronRecurrent(_RecurrentModule):
 
     def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         x = _check_time_first(self._check_input(inputs, "inputs"), min_dim=2)
-        layout, x = x.layout, _dense(x)
         shape = (*x.shape[1:-1], self.hidden_size)
         p = self._checked_params(shape, x.dtype, x.device)
         state = self.initial_state(x) if state is None else self._checked_state(state, self.model.recurrent_state, shape, x)
         w_rec = self.effective_recurrent_weights()
         anomaly = anomaly_enabled()
+        kernels = () if torch.compiler.is_compiling() else (  # numba is opaque to dynamo: it traces the eager loop
+            generated_kernel(self.model).recurrent(self.input_weights, w_rec),)
+        kernel, why = select_kernel(
+            "eager" if anomaly else self.backend, kernels, x, state, p,
+            detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
+        )
+        self.last_backend_reason = "detect_anomaly() runs the eager loop" if anomaly else why
+        if kernel is not None:
+            self.last_backend = kernel.name
+            return kernel.run(x, state, p, detach_reset=self.detach_reset)
+        self.last_backend = "eager"
+        layout, x = x.layout, _dense(x)         # sparse inputs run here: kernels refuse them
         outputs, recorded = [], []
         for t, x_t in enumerate(x.unbind(0)):
             z, state = self._recurrent_step(x_t, state, p, w_rec)
@@ -409,7 +439,7 @@ class NeuronRecurrent(_RecurrentModule):
         return _in_layout(torch.stack(outputs), layout), (stack_states(recorded) if self.record_states else state)
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", record_states={self.record_states}"
+        return super().extra_repr() + f", record_states={self.record_states}, backend={self.backend!r}"
 
 
 class NeuronLinearCell(NeuronModule):
