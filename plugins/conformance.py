@@ -1228,7 +1228,33 @@ def check_generated(
                                f"so backend='auto' runs eager for it: {why}")
                 continue
             passed.append(f"{check} ({form}): equals eager ({label}, {str(dtype).replace('torch.', '')})")
+        else:
+            _check_generated_recurrent(s, forms, base, passed, skipped)
     return Report(s.label, tuple(passed), tuple(skipped))
+
+
+def _check_generated_recurrent(
+    s: _Subject, forms: Iterable[str] | None, base: dict[str, Any], passed: list[str], skipped: list[str]
+) -> None:
+    """The recurrent form's generated path (the layer's kernels one step at a time around
+    ``z·W_recᵀ``) equals the eager recurrent loop: float64, the recurrent form's own
+    ``detach_reset`` (kernels the layer cases above already built)."""
+    from spikeplug.generated import verify
+
+    check, form = "generated", "recurrent"
+    if (forms is not None and form not in forms) or form not in s.forms:
+        return
+    with s.guard(check, form, "creating the recurrent layer"):
+        layer = s.create(check, form, **base).to(torch.float64)
+    xs = _inputs(form, (4, 3), _active_scale(s, check, form), dtype=torch.float64)
+    weights = (layer.input_weights, layer.effective_recurrent_weights())
+    with s.guard(check, form, "the generated recurrent path"):
+        why = verify(type(layer).model, xs, layer.initial_state(xs), layer.p, detach_reset=layer.detach_reset,
+                     weights=weights)
+    if why:
+        skipped.append(f"{check} ({form}): backend='auto' runs the eager recurrent loop: {why}")
+    else:
+        passed.append(f"{check} ({form}): the recurrent path equals the eager recurrent loop (float64)")
 
 
 # ---------------------------------------------------------------------- parameters, state space, long runs

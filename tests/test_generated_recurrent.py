@@ -322,3 +322,17 @@ def test_check_generated_catches_a_wrong_recurrent_weight_gradient(monkeypatch):
     monkeypatch.setattr(generated._Recurrent, "backward", staticmethod(halved))
     report = check_generated(layer.model, compiled, x, state, layer.p, detach_reset=True, weights=weights)
     assert report.startswith("gradient of the recurrent weights: relative difference"), report
+
+
+def test_the_conformance_check_covers_the_recurrent_path():
+    """`spikeplug check`'s 'generated' check compares the recurrent path too, and says why a
+    model with its own recurrent input runs the eager recurrent loop."""
+    from spikeplug.plugins.conformance import check_generated as conformance_generated
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lif = conformance_generated("lif")
+        coba = conformance_generated("coba_lif", forms=("layer", "recurrent"))
+    assert "generated (recurrent): the recurrent path equals the eager recurrent loop (float64)" in lif.passed
+    assert any("generated (recurrent): backend='auto' runs the eager recurrent loop: cannot generate: the recurrent "
+               "path fuses linear_input only" in line for line in coba.not_applicable)
