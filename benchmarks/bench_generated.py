@@ -211,6 +211,10 @@ def recurrent_ratio(shape: tuple[int, int, int], repeats: int) -> tuple[float, f
     return t["eager"], t["eager"] / t["auto"], layers["auto"].last_backend
 
 
+#: calls per timed sample in :func:`short_sequences`, so that a sample is tens of milliseconds
+CALLS_PER_SAMPLE = 50
+
+
 def short_sequences(names: list[str], repeats: int) -> list[tuple[str, int, float]]:
     """``auto``/eager time ratio of forward + backward for T = 1..4 (16 × 1024 neurons)."""
     import spikeplug
@@ -224,9 +228,10 @@ def short_sequences(names: list[str], repeats: int) -> list[tuple[str, int, floa
                 layer = spikeplug.create(name, backend=backend)
 
                 def go(layer: Any = layer) -> None:
-                    xs = x.detach().requires_grad_(True)
-                    out, state = layer(xs)
-                    (out.sum() + state[0].sum()).backward()
+                    for _ in range(CALLS_PER_SAMPLE):  # one call takes well under a millisecond: time many
+                        xs = x.detach().requires_grad_(True)
+                        out, state = layer(xs)
+                        (out.sum() + state[0].sum()).backward()
                 rows[backend] = go
             t = median_times(rows, repeats)
             out.append((name, T, t["auto"] / t["eager"]))
