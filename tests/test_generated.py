@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import spikeplug
+from spikeplug.model import linear_input
 from spikeplug import BackendError, param, positive
 from spikeplug.generated import MIN_STEPS, MIN_WORK, NAME, BackendWarning, generated_kernel
 from spikeplug.plugins import conformance
@@ -99,10 +100,19 @@ LAYERED_MODELS = [n for n in spikeplug.registry.names(kind="neuron") if "layer" 
 def test_every_registered_model_has_an_equal_generated_kernel(name):
     """Every registered model with a layer form (the builtins and the example ``qif``) gets a
     generated kernel that passes every case of the conformance check: nothing is reported
-    as impossible or divergent, so ``auto`` can use it for all of them."""
+    as impossible or divergent, so ``auto`` can use it for all of them. The recurrent path
+    is checked too; only a model with its own recurrent input (coba_lif's conductances)
+    runs its recurrent form eager, and says so."""
     report = conformance.check_generated(name)
-    assert not report.not_applicable, str(report)
+    model = spikeplug.plugins.get_registry().factory(name).model
+    recurrent_form = model.recurrent_state is not None
+    own_input = recurrent_form and model.recurrent_input is not linear_input
+    expected = ("generated (recurrent): backend='auto' runs the eager recurrent loop: cannot generate: the recurrent "
+                "path fuses linear_input only",) if own_input else ()
+    assert report.not_applicable == expected, str(report)
     assert report.passed, str(report)
+    checked = any(line.startswith("generated (recurrent)") for line in report.passed)
+    assert checked == (recurrent_form and not own_input), str(report)
 
 
 # ---------------------------------------------------------------- selection
