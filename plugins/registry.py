@@ -44,6 +44,7 @@ Environment:
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 import re
 import threading
@@ -55,8 +56,9 @@ from typing import Any
 import attrs
 import importlib_metadata
 import pluggy
+import torch
 
-from spikeplug.errors import SpikeplugError
+from spikeplug.errors import ParameterError, SpikeplugError
 from spikeplug.surrogates import Surrogate
 
 from . import hookspecs
@@ -137,6 +139,36 @@ def _is_own(entry: Entry) -> bool:
 def _family(kind: str) -> str:
     """Kinds that compete for one bare name: models (``create``) or surrogates (``method=``)."""
     return "model" if kind in MODEL_KINDS else kind
+
+
+def _check_encoder_arguments(entry: Entry, factory: Any, kwargs: dict[str, Any]) -> None:
+    """Keywords an encoder's factory does not take, or required ones left out, as a
+    :class:`ParameterError` naming them, the arguments it does take and close matches
+    (instead of Python's bare ``TypeError`` from the constructor)."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a builtin or C callable without a signature: leave it to the call
+        return
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    named = [n for n, p in params.items() if p.kind in kinds]
+    takes_more = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if isinstance(factory, type) and issubclass(factory, torch.nn.Module) and factory.__init__ is torch.nn.Module.__init__:
+        takes_more = False  # no __init__ of its own: Module's (*args, **kwargs) takes no argument
+    unknown = [] if takes_more else [k for k in kwargs if k not in named]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, named, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ParameterError(
+            f"encoder {entry.qualified_name!r} takes no argument {key!r}.{hint} "
+            + (f"Its arguments are: {', '.join(named)}." if named else "It takes no arguments.")
+        )
+    missing = [n for n in named if params[n].default is inspect.Parameter.empty and n not in kwargs]
+    if missing:
+        raise ParameterError(
+            f"encoder {entry.qualified_name!r} needs {', '.join(map(repr, missing))}: pass "
+            f"spikeplug.create({entry.name!r}, {', '.join(f'{m}=...' for m in missing)})"
+        )
 
 
 def _owner(qnames: Sequence[str], entries: dict[str, Entry]) -> str | None:
@@ -587,7 +619,11 @@ class Registry:
 
     def create(self, name: str, /, **kwargs: Any) -> Any:
         """Create the model ``name`` with keyword arguments (parameter overrides, ``form=``...)."""
-        return self.factory(name)(**kwargs)
+        factory = self.factory(name)
+        entry = self._resolve(name, kinds=MODEL_KINDS)
+        if entry.kind == "encoder":  # neuron modules check their own keywords (ParameterError with close matches)
+            _check_encoder_arguments(entry, factory, kwargs)
+        return factory(**kwargs)
 
     def describe(self, name: str) -> Description:
         """Parameters (defaults, units, meaning), forms, presets and origin of ``name``."""

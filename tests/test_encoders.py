@@ -12,6 +12,7 @@ import torch
 
 import spikeplug
 from spikeplug.encoding import RateParameters, positive_int, spike_probability
+from spikeplug.plugins.encoder_contract import default_kwargs, encoder_names
 from spikeplug.encoders_builtin.constant_current_lif import ConstantCurrentLIFEncoder, constant_current_lif_encode
 from spikeplug.encoders_builtin.poisson import PoissonEncoder, PoissonEncoderStep, poisson_encode, poisson_encode_step
 from spikeplug.encoders_builtin.population import PopulationEncoder, population_encode
@@ -532,3 +533,23 @@ def test_encoders_pickle():
     assert torch.equal(copy(torch.full((5,), 0.5)), enc(torch.full((5,), 0.5)))
     lif = pickle.loads(pickle.dumps(SpikeLatencyLIFEncoder(5)))
     assert torch.equal(lif(CURRENTS), spike_latency_lif_encode(CURRENTS, 5))
+
+
+@pytest.mark.parametrize("name", encoder_names())
+def test_unknown_and_missing_encoder_arguments_are_named(name):
+    """Every registered encoder: a keyword its factory does not take, or a required one left
+    out, is a ParameterError naming the encoder and the argument (not the constructor's
+    TypeError). Encoders that forward extra keywords (LIF overrides) name them through the
+    LIF parameters."""
+    kwargs = default_kwargs(name)
+    with pytest.raises(spikeplug.ParameterError, match=r"'no_such_argument'"):
+        spikeplug.create(name, no_such_argument=1.0, **kwargs)
+    for required in kwargs:
+        partial = {k: v for k, v in kwargs.items() if k != required}
+        with pytest.raises(spikeplug.ParameterError, match=rf"encoder '{name}' needs '{required}': pass spikeplug.create"):
+            spikeplug.create(name, **partial)
+
+
+def test_a_misspelt_encoder_argument_gets_a_close_match():
+    with pytest.raises(spikeplug.ParameterError, match=r"encoder 'poisson:poisson' takes no argument 'f_maxx'\. Did you mean 'f_max'\? Its arguments are: seq_length, f_max"):
+        spikeplug.create("poisson", seq_length=3, f_maxx=100.0)
