@@ -132,6 +132,11 @@ def select_kernel(
         requested = _selection.name or "auto"
     if requested == "eager":
         return None, "backend='eager' was asked for"
+    if requested == "auto" and kernels and not record_states:
+        # short sequences (T <= 4 in practice) leave as cheaply as backend='eager' does
+        shortest = min(k.min_steps for k in kernels)
+        if inputs.shape[0] < shortest:
+            return None, f"{inputs.shape[0]} step(s) < min_steps={shortest} of every fused kernel here; eager is as fast"
     wanted = [k for k in kernels if requested == "auto" or k.kind == requested]
     reasons = []
     if record_states:
