@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 import torch
 
-__all__ = ["Unsupported", "Leaf", "Body", "translate", "NUMBA_TYPES"]
+__all__ = ["Unsupported", "Leaf", "Body", "translate", "value_inputs", "NUMBA_TYPES"]
 
 NUMBA_TYPES = {torch.float32: "np.float32", torch.float64: "np.float64", torch.bool: "np.bool_"}
 
@@ -110,8 +110,9 @@ def _wrapped(values: Sequence[Any]) -> bool:
 
 
 class _Translator:
-    def __init__(self, compute: torch.dtype):
+    def __init__(self, compute: torch.dtype, prefix: str = "t"):
         self.compute = compute
+        self.prefix = prefix
         self.prologue: list[str] = []
         self.body: list[str] = []
         self.env: dict[Any, Any] = {}
@@ -121,7 +122,7 @@ class _Translator:
     # ------------------------------------------------------------------ helpers
     def fresh(self) -> str:
         self.count += 1
-        return f"t{self.count}"
+        return f"{self.prefix}{self.count}"
 
     def literal(self, value: Any, dtype: torch.dtype) -> str:
         if dtype == torch.bool:
@@ -158,6 +159,8 @@ class _Translator:
 
     def arg(self, a: Any) -> Any:
         if isinstance(a, torch.fx.Node):
+            if a not in self.env:
+                raise Unsupported(f"graph value {a.name} is used but has no value")
             return self.env[a]
         if isinstance(a, (bool, int, float)):
             return a
@@ -213,26 +216,47 @@ def _additive(a: Any, b: Any) -> bool:
     return "elem" not in levels and "const" not in levels
 
 
-def translate(graph: torch.fx.Graph, leaves: Sequence[Leaf | None], compute: torch.dtype) -> Body:
+def translate(
+    graph: torch.fx.Graph, leaves: Sequence[Leaf | None], compute: torch.dtype, *,
+    outputs: Sequence[torch.fx.Node] | None = None, given: dict[torch.fx.Node, Leaf] | None = None,
+    prefix: str = "t",
+) -> Body:
     """Translate ``graph`` whose placeholders are ``leaves`` (``None``: an argument that must
-    not be used). ``compute`` is the dtype of the per-neuron tensors."""
-    tr = _Translator(compute)
+    not be used). ``compute`` is the dtype of the per-neuron tensors.
+
+    ``outputs`` (nodes of ``graph``) replaces the graph's own outputs, and ``given`` names
+    nodes whose values are read (as the given leaves) rather than computed; with either,
+    only the nodes the outputs need are translated, and nothing upstream of a given node.
+    ``prefix`` starts the names of the translated values (two bodies in one kernel need two)."""
+    tr = _Translator(compute, prefix)
+    given = dict(given or {})
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     if len(placeholders) != len(leaves):
         raise Unsupported(f"{len(placeholders)} graph inputs for {len(leaves)} leaves")
     for node, leaf in zip(placeholders, leaves):
         if leaf is None:
-            if node.users:
+            if node.users and outputs is None and not given:
                 raise Unsupported(f"graph input {node.name} is used but has no value")
             continue
         tr.env[node] = _Value(leaf.name, leaf.level, leaf.dtype, leaf.wrapped)
-    outputs: tuple[Any, ...] = ()
+    for node, leaf in given.items():
+        tr.env[node] = _Value(leaf.name, leaf.level, leaf.dtype, leaf.wrapped)
+    final = next(n for n in graph.nodes if n.op == "output")
+    if outputs is None:
+        outputs = tuple(final.args[0]) if isinstance(final.args[0], (tuple, list)) else (final.args[0],)
+    need = None
+    if given or outputs is not None:
+        need, stack = set(), [o for o in outputs if isinstance(o, torch.fx.Node)]
+        while stack:
+            node = stack.pop()
+            if node in need:
+                continue
+            need.add(node)
+            if node not in given:
+                stack.extend(value_inputs(node))
     for node in graph.nodes:
-        if node.op == "placeholder":
+        if node.op in ("placeholder", "output") or node in given or (need is not None and node not in need):
             continue
-        if node.op == "output":
-            outputs = tuple(node.args[0]) if isinstance(node.args[0], (tuple, list)) else (node.args[0],)
-            break
         if node.op == "get_attr":
             value = getattr(graph.owning_module, node.target)
             if not isinstance(value, torch.Tensor) or value.dim() != 0:
@@ -243,8 +267,26 @@ def translate(graph: torch.fx.Graph, leaves: Sequence[Leaf | None], compute: tor
             raise Unsupported(f"graph node {node.op} {node.target}")
         _check_shape(node)
         tr.env[node] = _apply(tr, node)
+    for o in outputs:
+        if isinstance(o, torch.fx.Node) and o not in tr.env:
+            raise Unsupported(f"graph input {o.name} is used but has no value")
     out = tuple(tr.env[o] if isinstance(o, torch.fx.Node) else o for o in outputs)
     return Body(tuple(tr.prologue), tuple(tr.body), out)
+
+
+_LIKE = ("aten.zeros_like.default", "aten.ones_like.default", "aten.full_like.default")
+
+
+def value_inputs(node: torch.fx.Node) -> list[torch.fx.Node]:
+    """The nodes whose *values* ``node`` uses: its node arguments, except the source of a
+    ``zeros_like``-style fill, of which only the shape and dtype matter."""
+    args = list(node.args[1:]) if str(node.target) in _LIKE else [*node.args, *node.kwargs.values()]
+    found: list[torch.fx.Node] = []
+    for a in args:
+        for b in (a if isinstance(a, (list, tuple)) else (a,)):
+            if isinstance(b, torch.fx.Node):
+                found.append(b)
+    return found
 
 
 def _check_shape(node: torch.fx.Node) -> None:
@@ -293,6 +335,8 @@ _IDENTITY = {
 
 def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
     target = str(node.target)
+    if target in _LIKE:
+        return _like(tr, node)
     args = [tr.arg(a) if not isinstance(a, (list, tuple, torch.dtype, torch.device)) else a for a in node.args]
     kwargs = node.kwargs
     if target in _ARITH:
@@ -400,13 +444,6 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
         a, b = args
         op = "and" if "and" in target else "or"
         return tr.emit(f"({tr.cast(a, torch.bool)} {op} {tr.cast(b, torch.bool)})", _level([a, b]), torch.bool)
-    if target in ("aten.zeros_like.default", "aten.ones_like.default", "aten.full_like.default"):
-        fill = 0.0 if "zeros" in target else 1.0 if "ones" in target else args[1]
-        src = args[0]
-        dtype = kwargs.get("dtype") or (src.dtype if isinstance(src, _Value) else torch.get_default_dtype())
-        # a tensor shaped like its source: per-neuron (dimensioned) where the source is
-        level = src.level if isinstance(src, _Value) and src.level == "elem" else "const"
-        return tr.emit(tr.literal(fill, dtype), level, dtype)
     if target in ("aten.zeros.default", "aten.ones.default", "aten.full.default", "aten.scalar_tensor.default"):
         shape = node.args[0] if target != "aten.scalar_tensor.default" else []
         if list(shape) not in ([],):
@@ -421,6 +458,26 @@ def _apply(tr: _Translator, node: torch.fx.Node) -> Any:
         dtype = kwargs.get("dtype") or a.dtype
         return _Value(a.expr if dtype == a.dtype else f"{NUMBA_TYPES[dtype]}({a.expr})", "red", dtype)
     raise Unsupported(f"the operation {target}")
+
+
+def _like(tr: _Translator, node: torch.fx.Node) -> _Value:
+    """``zeros_like``, ``ones_like`` and ``full_like``: a literal shaped like the source, which
+    need not have been translated (only its shape and dtype matter; see :func:`value_inputs`)."""
+    target = str(node.target)
+    fill = 0.0 if "zeros" in target else 1.0 if "ones" in target else tr.arg(node.args[1])
+    source = node.args[0]
+    if isinstance(source, torch.fx.Node) and source not in tr.env:
+        val = source.meta.get("val")
+        if not isinstance(val, torch.Tensor):
+            raise Unsupported(f"{target} of a value of unknown shape")
+        dtype = node.kwargs.get("dtype") or val.dtype
+        level = "elem" if val.dim() else "const"
+    else:
+        src = tr.arg(source)
+        dtype = node.kwargs.get("dtype") or (src.dtype if isinstance(src, _Value) else torch.get_default_dtype())
+        # a tensor shaped like its source: per-neuron (dimensioned) where the source is
+        level = src.level if isinstance(src, _Value) and src.level == "elem" else "const"
+    return tr.emit(tr.literal(fill, dtype), level, dtype)
 
 
 def _pow(tr: _Translator, a: Any, e: Any) -> _Value:

@@ -10,9 +10,12 @@ A model declares nothing for this: the layer form of every :class:`~spikeplug.Ne
    derivative is traced with the step, so a method contributed by a plugin works too.
 2. **Generate.** :mod:`spikeplug.codegen` translates the graphs into numba loops that
    repeat the eager step's floating-point operations in order and in eager's dtypes: time
-   outer, blocks of neurons inner (vectorised), state kept per block. The forward saves
-   each step's state when a gradient is needed; the backward runs in reverse time from
-   the saved states and accumulates the gradients of per-neuron and 0-dim parameters.
+   outer, blocks of neurons inner (vectorised), state kept per block. When a gradient is
+   needed the forward saves, per step, a minimum cut of the backward graph (:func:`_plan`):
+   the fewest values from which the backward recomputes all it needs (LIF: the pre-reset
+   voltage alone, not the input, ``v`` and ``i``), computed by the same operations as the
+   backward's. The backward runs in reverse time from them and accumulates the gradients
+   of per-neuron and 0-dim parameters.
 3. **Compile and cache.** The source goes to a file in the cache directory named by its
    hash (``SPIKEPLUG_CACHE_DIR``, default ``~/.cache/spikeplug``), so numba's on-disk cache
    serves later processes; kernels take arrays of any length, so a new batch size, feature
@@ -63,7 +66,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .backends import FusedKernel
-from .codegen import NUMBA_TYPES, Body, Leaf, Unsupported, translate
+from .codegen import NUMBA_TYPES, Body, Leaf, Unsupported, translate, value_inputs
 from .errors import SpikeplugWarning
 from .fused import MAX_CHUNK, _run_blocks, numba_unavailable
 from .model import linear_input
@@ -79,7 +82,7 @@ __all__ = [
     "MIN_WORK",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"               # 2: the forward saves a minimum cut (issue 9)
 MIN_STEPS = 5                 # auto: below this the eager loop is as fast as any kernel call
 MIN_WORK = 1 << 17            # auto: steps × neurons below which a new kernel is not worth compiling
 CHECK_STEPS = 16              # steps of the first-use equality check
@@ -218,6 +221,117 @@ def _trace_graphs(structure: _Structure, p: Any) -> tuple[torch.fx.GraphModule, 
     return forward, backward
 
 
+# --------------------------------------------------------------------------- what the forward saves
+
+
+class _Plan(NamedTuple):
+    """What crosses from the forward to the backward, per neuron and step."""
+
+    saved: tuple[torch.fx.Node, ...]      # backward-graph values the forward computes and stores
+    reads_input: bool                     # whether the backward reads the step's input x itself
+
+
+def _plan(forward: torch.fx.Graph, backward: torch.fx.Graph, n_state: int) -> _Plan:
+    """Choose the per-step values the forward saves as a minimum vertex cut of ``backward``.
+
+    The backward graph (the traced vector-Jacobian product) holds *gradient* nodes (those
+    that depend on an incoming gradient) and *forward-only* nodes: the recomputation of the
+    step from ``x``, the state and the parameters. Forward-only values that depend on ``x``
+    or the state are per step; those consumed by a gradient node, or returned, must reach
+    the backward. Any set of per-step values that every path from ``x`` and the state to
+    them crosses suffices (the backward recomputes the rest from it); the cheapest one is a
+    minimum vertex cut, found with ``networkx.minimum_cut`` (the max-flow formulation that
+    torch's AOTAutograd partitioner uses: each value split into an in and an out node, its
+    cost on the edge between them). Parameters and constants cost nothing, since they are
+    not per step; ``x`` and state fields are candidates too (saving ``x`` means reading it).
+
+    A value costs its bytes; ties go to fewer values, then to values the forward step
+    computes too (found by matching expressions of the two graphs), then to the cut
+    nearest the gradients (the least recomputation in the backward). When the cut is not
+    cheaper than reading ``x`` and the states the backward uses (what generator 1 did),
+    that choice stays.
+    """
+    import networkx as nx
+
+    placeholders = [n for n in backward.nodes if n.op == "placeholder"]
+    primal = placeholders[: 1 + n_state]                       # x and the state fields: per step
+    cotangents = placeholders[len(placeholders) - 1 - n_state:]
+    final = next(n for n in backward.nodes if n.op == "output")
+    returned = final.args[0] if isinstance(final.args[0], (tuple, list)) else (final.args[0],)
+    gradient, per_step = set(cotangents), set(primal)
+    for node in backward.nodes:
+        if node.op not in ("call_function", "get_attr"):
+            continue
+        uses = value_inputs(node)
+        if any(u in gradient for u in uses):
+            gradient.add(node)
+        elif any(u in per_step for u in uses):
+            per_step.add(node)
+    needed = {u for n in gradient if n.op == "call_function" for u in value_inputs(n) if u in per_step}
+    needed |= {o for o in returned if isinstance(o, torch.fx.Node) and o in per_step}
+    today = tuple(p for p in primal if p.users)                # generator 1: x and the states read
+    if not needed:
+        return _Plan((), False)
+    computed = _forward_keys(forward, backward)
+    bonus = len(per_step) + 1                                  # > the count of any cut
+    scale = bonus * (bonus + 1) + 1                            # one byte > any count and tie bonus
+
+    def cost(node: torch.fx.Node) -> int:
+        val = node.meta.get("val")
+        size = val.element_size() if isinstance(val, torch.Tensor) else 8
+        return size * scale + bonus + (0 if node in computed else 1)
+
+    # reversed network (from the needed values to x and the states): the minimum cut
+    # networkx reports is then the one nearest the gradients
+    net = nx.DiGraph()
+    for node in per_step:
+        net.add_edge((node, "out"), (node, "in"), capacity=cost(node))
+        for u in value_inputs(node):
+            if u in per_step:
+                net.add_edge((node, "in"), (u, "out"))          # no capacity: never cut
+    for node in primal:
+        net.add_edge((node, "in"), "primal")
+    for node in needed:
+        net.add_edge("needed", (node, "out"))
+    flow, (near, _) = nx.minimum_cut(net, "needed", "primal")
+    cut = tuple(n for n in backward.nodes if (n, "out") in near and (n, "in") not in near)
+    if flow >= sum(cost(p) for p in today):
+        cut = today
+    return _Plan(tuple(n for n in cut if n is not primal[0]), primal[0] in cut)
+
+
+def _forward_keys(forward: torch.fx.Graph, backward: torch.fx.Graph) -> set[torch.fx.Node]:
+    """The nodes of ``backward`` whose expression (operation and arguments, recursively, over
+    the same inputs) the ``forward`` graph computes too."""
+    ids: dict[Any, int] = {}                   # expressions numbered alike in both graphs
+
+    def keys(graph: torch.fx.Graph) -> dict[torch.fx.Node, Any]:
+        found: dict[torch.fx.Node, Any] = {}
+
+        def key(a: Any) -> Any:
+            if isinstance(a, torch.fx.Node):
+                return found.get(a, ("?", a.name))
+            if isinstance(a, (list, tuple)):
+                return tuple(key(b) for b in a)
+            return repr(a)
+
+        for k, node in enumerate(n for n in graph.nodes if n.op == "placeholder"):
+            found[node] = ("in", k)
+        for node in graph.nodes:
+            if node.op == "call_function":
+                expr = (str(node.target), key(node.args), tuple(sorted((k, key(v)) for k, v in node.kwargs.items())))
+            elif node.op == "get_attr":
+                value = getattr(graph.owning_module, node.target)
+                expr = ("const", repr(value.tolist()) if isinstance(value, torch.Tensor) else repr(value))
+            else:
+                continue
+            found[node] = ids.setdefault(expr, len(ids))
+        return found
+
+    forward_keys = set(keys(forward).values())
+    return {node for node, k in keys(backward).items() if k in forward_keys}
+
+
 # --------------------------------------------------------------------------- source
 
 
@@ -253,32 +367,38 @@ def _indent(lines: Any, depth: int) -> list[str]:
     return [" " * (4 * depth) + line for line in lines]
 
 
-def _forward_source(structure: _Structure, body: Body, saved: tuple[int, ...]) -> str:
+def _forward_source(structure: _Structure, body: Body, saver: Body) -> str:
+    """The forward kernel: ``body`` is the step; ``saver`` computes, from the same inputs,
+    the values the backward reads (:func:`_plan`), stored at row ``t`` of ``h*`` when
+    ``save`` (row 0 otherwise: a branch-free loop, the store lands in one cached row)."""
     S = len(structure.state._fields)
+    M = len(saver.outputs)
     elems = [k for k, prm in enumerate(structure.params) if prm.kind == "elem"]
     consts = [k for k, prm in enumerate(structure.params) if prm.kind != "elem"]
     if any(getattr(o, "level", "const") == "red" for o in body.outputs):
         raise Unsupported("a sum over the population in the step's output")
     args = ["x", *(f"s{k}" for k in range(S)), *(f"e{k}" for k in elems), *(f"ca{k}" for k in consts),
-            "out", *(f"f{k}" for k in range(S)), *(f"h{k}" for k in saved), "save", "chunk", "b0", "b1"]
+            "out", *(f"f{k}" for k in range(S)), *(f"h{m}" for m in range(M)), "save", "chunk", "b0", "b1"]
     T = structure.dtype
     lines = [f"def forward({', '.join(args)}):", "    T, N = x.shape"]
     lines += _indent(_const_prologue(structure), 1)
     lines += _indent(body.prologue, 1)
+    lines += _indent(saver.prologue, 1)
     lines += _indent([
         "for blk in range(b0, b1):",
         "    lo = blk * chunk",
         "    hi = min(N, lo + chunk)",
         *(f"    w{k} = s{k}[lo:hi].copy()" for k in range(S)),
         "    for t in range(T):",
-        *(["        if save:"] if saved else []),
-        *(f"            h{k}[t, lo:hi] = w{k}" for k in saved),
+        *(["        ts = t if save else 0"] if M else []),
         "        for j in range(hi - lo):",
         "            n = lo + j",
         "            xv = x[t, n]",
         *(f"            sv{k} = w{k}[j]" for k in range(S)),
         *(f"            ev{k} = e{k}[n]" for k in elems),
         *_indent(body.body, 3),
+        *_indent(saver.body, 3),
+        *(f"            h{m}[ts, n] = {v.expr}" for m, v in enumerate(saver.outputs)),
         f"            out[t, n] = {_value(body.outputs[0], T)}",
         *(f"            w{k}[j] = {_value(body.outputs[1 + k], T)}" for k in range(S)),
         *(f"    f{k}[lo:hi] = w{k}" for k in range(S)),
@@ -286,7 +406,9 @@ def _forward_source(structure: _Structure, body: Body, saved: tuple[int, ...]) -
     return "\n".join(lines)
 
 
-def _backward_source(structure: _Structure, body: Body, saved: tuple[int, ...]) -> str:
+def _backward_source(structure: _Structure, body: Body, n_saved: int, reads_input: bool) -> str:
+    """The backward kernel: reads the ``n_saved`` values the forward saved (``hv*``, and the
+    input ``xv`` when ``reads_input``) and recomputes from them only what the gradients need."""
     S = len(structure.state._fields)
     elems = [k for k, prm in enumerate(structure.params) if prm.kind == "elem"]
     consts = [k for k, prm in enumerate(structure.params) if prm.kind != "elem"]
@@ -296,10 +418,10 @@ def _backward_source(structure: _Structure, body: Body, saved: tuple[int, ...]) 
     out_x, out_s = body.outputs[0], body.outputs[1:1 + S]
     out_p = dict(zip(differentiable, body.outputs[1 + S:]))
     T = structure.dtype
-    args = ["x", *(f"h{k}" for k in saved), *(f"e{k}" for k in elems), *(f"ca{k}" for k in consts),
-            "go", *(f"gf{k}" for k in range(S)),
+    args = [*(["x"] if reads_input else []), *(f"h{m}" for m in range(n_saved)), *(f"e{k}" for k in elems),
+            *(f"ca{k}" for k in consts), "go", *(f"gf{k}" for k in range(S)),
             "gx", *(f"gs{k}" for k in range(S)), *(f"gp{k}" for k in grads), "chunk", "b0", "b1"]
-    lines = [f"def backward({', '.join(args)}):", "    T, N = x.shape", "    G = go.shape[0]"]
+    lines = [f"def backward({', '.join(args)}):", "    T, N = gx.shape", "    G = go.shape[0]"]
     lines += _indent(_const_prologue(structure), 1)
     lines += _indent(body.prologue, 1)
     lines += _indent([
@@ -312,8 +434,8 @@ def _backward_source(structure: _Structure, body: Body, saved: tuple[int, ...]) 
         "        tg = t if G == T else 0",
         "        for j in range(hi - lo):",
         "            n = lo + j",
-        "            xv = x[t, n]",
-        *(f"            sv{k} = h{k}[t, n]" for k in saved),
+        *(["            xv = x[t, n]"] if reads_input else []),
+        *(f"            hv{m} = h{m}[t, n]" for m in range(n_saved)),
         *(f"            ev{k} = e{k}[n]" for k in elems),
         "            gov = go[tg, n]",
         *(f"            gsv{k} = w{k}[j]" for k in range(S)),
@@ -337,7 +459,7 @@ from numba import njit
 '''
 
 
-def _sources(structure: _Structure, forward: Body, backward: Body, saved: tuple[int, ...]) -> tuple[str, str]:
+def _sources(structure: _Structure, forward: Body, saver: Body, backward: Body, reads_input: bool) -> tuple[str, str]:
     """The forward and the backward module: two files named by their text, so that a forward
     that the surrogate method or ``detach_reset`` does not change is compiled once for all."""
     step = f"{structure.step.__module__}.{structure.step.__qualname__}"
@@ -346,8 +468,9 @@ def _sources(structure: _Structure, forward: Body, backward: Body, saved: tuple[
         f"{', '.join(f'{k}={v!r}' for k, v in structure.baked) or 'none'}; detach_reset={structure.detach_reset}.\n"
     )
     head = {"version": GENERATOR_VERSION, "step": step, "dtype": structure.dtype}
-    forward_module = _HEADER.format(**head, more="") + _forward_source(structure, forward, saved) + "\n"
-    backward_module = _HEADER.format(**head, more=more) + _backward_source(structure, backward, saved) + "\n"
+    forward_module = _HEADER.format(**head, more="") + _forward_source(structure, forward, saver) + "\n"
+    backward_module = (_HEADER.format(**head, more=more)
+                       + _backward_source(structure, backward, len(saver.outputs), reads_input) + "\n")
     return forward_module, backward_module
 
 
@@ -391,7 +514,8 @@ class _Compiled:
     backward: Any
     source: str
     trace_seconds: float
-    saved: tuple[int, ...]              # state fields the backward reads, saved by the forward
+    saved: tuple[torch.dtype, ...]      # per-step values the forward saves for the backward (dtypes)
+    saved_names: tuple[str, ...]        # their names: "state.<field>" or the traced node's (see _plan)
     reads_input: bool = True            # whether the backward reads the step's input
     verdict: str | None = None          # None: not checked yet; "" passed; otherwise why it failed
     recurrent_verdict: str | None = None    # the same for the recurrent path (its own first-use check)
@@ -411,7 +535,7 @@ class _Sequence(torch.autograd.Function):
         save = any(ctx.needs_input_grad[2:])
         out = x.new_empty((T, N))
         finals = [x.new_empty(N) for _ in range(S)]
-        saved = [x.new_empty((T, N) if save else (1, N)) for _ in kernels.saved]
+        saved = [x.new_empty((T, N) if save else (1, N), dtype=dtype) for dtype in kernels.saved]
         args = (
             x.numpy(), *(s.numpy() for s in state), *(e.numpy() for e in elems), *consts,
             out.numpy(), *(f.numpy() for f in finals), *(h.numpy() for h in saved), save,
@@ -419,9 +543,10 @@ class _Sequence(torch.autograd.Function):
         _run_blocks(kernels.forward, args, T, N)
         ctx.kernels, ctx.consts, ctx.n_scalars = kernels, consts, len(scalars)
         ctx.scalar_dtypes = [s.dtype for s in scalars]
+        ctx.shape, ctx.dtype = (T, N), x.dtype
         ctx.set_materialize_grads(False)
-        if save:
-            ctx.save_for_backward(x, *saved, *elems)
+        if save:                              # x only when the backward reads it (see _plan)
+            ctx.save_for_backward(*([x] if kernels.reads_input else []), *saved, *elems)
         return (out, *finals)
 
     @staticmethod
@@ -430,17 +555,18 @@ class _Sequence(torch.autograd.Function):
         kernels = ctx.kernels
         st = kernels.structure
         S = len(st.state._fields)
-        x, *rest = ctx.saved_tensors
+        tensors = ctx.saved_tensors
+        xs, tensors = (tensors[:1], tensors[1:]) if kernels.reads_input else ((), tensors)
         n_saved = len(kernels.saved)
-        saved, elems = rest[:n_saved], rest[n_saved:]
-        T, N = x.shape
-        go = _rows(g_out, x, N)
-        gf = [x.new_zeros(N) if g is None else g.contiguous() for g in g_finals]
-        gx = torch.empty_like(x)
-        gs = [x.new_empty(N) for _ in range(S)]
-        gp = [x.new_empty(N) for _ in range(len(elems) + ctx.n_scalars)]
+        saved, elems = tensors[:n_saved], tensors[n_saved:]
+        T, N = ctx.shape
+        gx = torch.empty((T, N), dtype=ctx.dtype)
+        go = _rows(g_out, gx, N)
+        gf = [gx.new_zeros(N) if g is None else g.contiguous() for g in g_finals]
+        gs = [gx.new_empty(N) for _ in range(S)]
+        gp = [gx.new_empty(N) for _ in range(len(elems) + ctx.n_scalars)]
         args = (
-            x.numpy(), *(h.numpy() for h in saved), *(e.numpy() for e in elems), *ctx.consts,
+            *(x.numpy() for x in xs), *(h.numpy() for h in saved), *(e.numpy() for e in elems), *ctx.consts,
             go.numpy(), *(g.numpy() for g in gf), gx.numpy(), *(g.numpy() for g in gs), *(g.numpy() for g in gp),
         )
         _run_blocks(kernels.backward, args, T, N)
@@ -478,7 +604,7 @@ class _Recurrent(torch.autograd.Function):
         keep_i = save and kernels.reads_input
         i = xproj.new_empty((T if keep_i else 1, N))                # inputs i_t (all if the backward reads them)
         out = xproj.new_empty((T, N))                                # z_t of every step
-        saved = [xproj.new_empty((T if save else 1, N)) for _ in kernels.saved]
+        saved = [xproj.new_empty((T if save else 1, N), dtype=dtype) for dtype in kernels.saved]
         states = [[xproj.new_empty(N) for _ in range(S)] for _ in range(2)]   # written in turn, step after step
         rec = xproj.new_empty((B, H))                                # z_{t-1}·W_recᵀ
         i_np, out_np = i.numpy(), out.numpy()
@@ -544,7 +670,7 @@ class _Recurrent(torch.autograd.Function):
             r = t if i.shape[0] == T else 0
             new = fields_np[t % 2]
             kernels.backward(
-                i_np[r:r + 1], *(h[t:t + 1] for h in saved_np), *elems_np, *ctx.consts,
+                *((i_np[r:r + 1],) if kernels.reads_input else ()), *(h[t:t + 1] for h in saved_np), *elems_np, *ctx.consts,
                 g_zt_np, *current, g_np[t:t + 1], *new, *step_p_np, chunk, 0, blocks,
             )
             current = new
@@ -781,21 +907,28 @@ def _build(structure: _Structure, p: Any) -> _Compiled | str:
     bleaves = leaves + [Leaf("gov", "elem", structure.dtype)] + [Leaf(f"gsv{k}", "elem", structure.dtype) for k in range(S)]
     for graph in (forward_graph.graph, backward_graph.graph):
         graph.eliminate_dead_code()              # e.g. the forward values a backward recomputes but never uses
-    inputs = [n for n in backward_graph.graph.nodes if n.op == "placeholder"]
-    saved = tuple(k for k in range(S) if inputs[1 + k].users)   # the states the backward reads
-    reads_input = bool(inputs[0].users)
     try:
+        plan = _plan(forward_graph.graph, backward_graph.graph, S)
         forward = translate(forward_graph.graph, leaves, structure.dtype)
-        backward = translate(backward_graph.graph, bleaves, structure.dtype)
-        forward_source, backward_source = _sources(structure, forward, backward, saved)
+        # the saved values as the backward graph computes them, from the same inputs: what
+        # the backward would have recomputed, to the last bit (LLVM merges the expressions
+        # the step computes too)
+        saver = translate(backward_graph.graph, bleaves, structure.dtype, outputs=plan.saved, prefix="u")
+        given = {node: Leaf(f"hv{m}", "elem", v.dtype) for m, (node, v) in enumerate(zip(plan.saved, saver.outputs))}
+        backward = translate(backward_graph.graph, bleaves, structure.dtype, given=given)
+        forward_source, backward_source = _sources(structure, forward, saver, backward, plan.reads_input)
     except Unsupported as exc:
         return f"the step uses {exc}, which the generator does not fuse"
     try:
         forward_fn, backward_fn = _load(forward_source).forward, _load(backward_source).backward
     except Exception as exc:  # noqa: BLE001 - e.g. an unwritable cache directory: run eager and say why
         return f"the generated source could not be written or imported ({type(exc).__name__}: {exc})"
-    return _Compiled(structure, forward_fn, backward_fn, forward_source + "\n" + backward_source, traced, saved,
-                     reads_input)
+    names = [*structure.state._fields]
+    placeholders = [n for n in backward_graph.graph.nodes if n.op == "placeholder"]
+    labels = {placeholders[1 + k]: f"state.{f}" for k, f in enumerate(names)}
+    return _Compiled(structure, forward_fn, backward_fn, forward_source + "\n" + backward_source, traced,
+                     tuple(v.dtype for v in saver.outputs), tuple(labels.get(n, n.name) for n in plan.saved),
+                     plan.reads_input)
 
 
 # --------------------------------------------------------------------------- equality
