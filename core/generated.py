@@ -82,7 +82,7 @@ __all__ = [
     "MIN_WORK",
 ]
 
-GENERATOR_VERSION = "2"               # 2: the forward saves a minimum cut (issue 9)
+GENERATOR_VERSION = "3"               # 2: the forward saves a minimum cut (issue 9); 3: only when a gradient is needed
 MIN_STEPS = 5                 # auto: below this the eager loop is as fast as any kernel call
 MIN_WORK = 1 << 17            # auto: steps × neurons below which a new kernel is not worth compiling
 CHECK_STEPS = 16              # steps of the first-use equality check
@@ -370,7 +370,8 @@ def _indent(lines: Any, depth: int) -> list[str]:
 def _forward_source(structure: _Structure, body: Body, saver: Body) -> str:
     """The forward kernel: ``body`` is the step; ``saver`` computes, from the same inputs,
     the values the backward reads (:func:`_plan`), stored at row ``t`` of ``h*`` when
-    ``save`` (row 0 otherwise: a branch-free loop, the store lands in one cached row)."""
+    ``save``. The choice is made per time step, outside the loop over neurons, so a forward
+    without gradient (inference) runs the step alone and the inner loop stays branch-free."""
     S = len(structure.state._fields)
     M = len(saver.outputs)
     elems = [k for k, prm in enumerate(structure.params) if prm.kind == "elem"]
@@ -380,6 +381,22 @@ def _forward_source(structure: _Structure, body: Body, saver: Body) -> str:
     args = ["x", *(f"s{k}" for k in range(S)), *(f"e{k}" for k in elems), *(f"ca{k}" for k in consts),
             "out", *(f"f{k}" for k in range(S)), *(f"h{m}" for m in range(M)), "save", "chunk", "b0", "b1"]
     T = structure.dtype
+
+    def step(saving: bool) -> list[str]:
+        """One time step over the block's neurons, storing the saved values or not."""
+        return [
+            "for j in range(hi - lo):",
+            "    n = lo + j",
+            "    xv = x[t, n]",
+            *(f"    sv{k} = w{k}[j]" for k in range(S)),
+            *(f"    ev{k} = e{k}[n]" for k in elems),
+            *_indent(body.body, 1),
+            *(_indent(saver.body, 1) if saving else []),
+            *((f"    h{m}[t, n] = {v.expr}" for m, v in enumerate(saver.outputs)) if saving else ()),
+            f"    out[t, n] = {_value(body.outputs[0], T)}",
+            *(f"    w{k}[j] = {_value(body.outputs[1 + k], T)}" for k in range(S)),
+        ]
+
     lines = [f"def forward({', '.join(args)}):", "    T, N = x.shape"]
     lines += _indent(_const_prologue(structure), 1)
     lines += _indent(body.prologue, 1)
@@ -390,17 +407,8 @@ def _forward_source(structure: _Structure, body: Body, saver: Body) -> str:
         "    hi = min(N, lo + chunk)",
         *(f"    w{k} = s{k}[lo:hi].copy()" for k in range(S)),
         "    for t in range(T):",
-        *(["        ts = t if save else 0"] if M else []),
-        "        for j in range(hi - lo):",
-        "            n = lo + j",
-        "            xv = x[t, n]",
-        *(f"            sv{k} = w{k}[j]" for k in range(S)),
-        *(f"            ev{k} = e{k}[n]" for k in elems),
-        *_indent(body.body, 3),
-        *_indent(saver.body, 3),
-        *(f"            h{m}[ts, n] = {v.expr}" for m, v in enumerate(saver.outputs)),
-        f"            out[t, n] = {_value(body.outputs[0], T)}",
-        *(f"            w{k}[j] = {_value(body.outputs[1 + k], T)}" for k in range(S)),
+        *(_indent(["if save:", *_indent(step(saving=True), 1), "else:", *_indent(step(saving=False), 1)], 2)
+          if M else _indent(step(saving=False), 2)),
         *(f"    f{k}[lo:hi] = w{k}" for k in range(S)),
     ], 1)
     return "\n".join(lines)
