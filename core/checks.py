@@ -17,6 +17,7 @@ repeats them and no bad value is silently broadcast, retyped or accepted:
 
 from __future__ import annotations
 
+import difflib
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -26,7 +27,7 @@ import torch
 
 from .errors import ParameterError, StateError
 
-__all__ = ["flag", "positive_int", "check_parameters", "check_state", "shape_text"]
+__all__ = ["flag", "positive_int", "check_parameters", "check_state", "shape_text", "unknown_name"]
 
 
 def flag(value: Any, *, name: str, owner: str = "") -> bool:
@@ -142,3 +143,13 @@ def check_state(
         if value.device != device:
             raise StateError(f"{where} is on {value.device} but the input is on {device}; move one of them")
     return state
+
+
+def unknown_name(owner: str, what: str, key: str, names: Sequence[str]) -> ParameterError:
+    """The error for keyword ``key`` that ``owner`` does not take: close matches and the names
+    it does take, e.g. ``LIFParameters has no parameter 'v_thr'. Did you mean 'v_th'? Its
+    parameters are: ...`` (``what`` is the singular noun: ``parameter``, ``argument``)."""
+    close = difflib.get_close_matches(key, list(names), n=3)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    known = f"Its {what}s are: {', '.join(names)}." if names else f"It takes no {what}s."
+    return ParameterError(f"{owner} has no {what} {key!r}.{hint} {known}")

@@ -201,6 +201,22 @@ class NeuronModule(nn.Module):
     def extra_repr(self) -> str:
         return f"p={self.params()!r}, detach_reset={self.detach_reset}"
 
+    def _run_kernel(
+        self, kernels: tuple[Any, ...], x: torch.Tensor, state: Any, p: Any, anomaly: bool
+    ) -> tuple[torch.Tensor, Any] | None:
+        """(Layers) the outputs from the fused kernel :func:`select_kernel` picks for this run,
+        or ``None`` for the eager loop; sets ``last_backend`` and ``last_backend_reason``."""
+        kernel, why = select_kernel(
+            "eager" if anomaly else self.backend, kernels, x, state, p,
+            detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
+        )
+        self.last_backend_reason = "detect_anomaly() runs the eager loop" if anomaly else why
+        if kernel is None:
+            self.last_backend = "eager"
+            return None
+        self.last_backend = kernel.name
+        return kernel.run(x, state, p, detach_reset=self.detach_reset)
+
 
 class NeuronCell(NeuronModule):
     """One Euler step of a neuron model: ``forward(x, state=None) -> (output, state)``."""
@@ -260,15 +276,9 @@ class NeuronLayer(NeuronModule):
         kernels = self.model.fused
         if not torch.compiler.is_compiling():  # numba kernels are opaque to dynamo; it traces the others
             kernels = (*kernels, generated_kernel(self.model).fused())
-        kernel, why = select_kernel(
-            "eager" if anomaly else self.backend, kernels, x, state, p,
-            detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
-        )
-        self.last_backend_reason = "detect_anomaly() runs the eager loop" if anomaly else why
-        if kernel is not None:
-            self.last_backend = kernel.name
-            return kernel.run(x, state, p, detach_reset=self.detach_reset)
-        self.last_backend = "eager"
+        fused = self._run_kernel(kernels, x, state, p, anomaly)
+        if fused is not None:
+            return fused
         layout, x = x.layout, _dense(x)         # sparse inputs run here: kernels refuse them
         step, detach = self.model.step, self.detach_reset
         outputs, recorded = [], []
@@ -418,15 +428,9 @@ class NeuronRecurrent(_RecurrentModule):
         anomaly = anomaly_enabled()
         kernels = () if torch.compiler.is_compiling() else (  # numba is opaque to dynamo: it traces the eager loop
             generated_kernel(self.model).recurrent(self.input_weights, w_rec),)
-        kernel, why = select_kernel(
-            "eager" if anomaly else self.backend, kernels, x, state, p,
-            detach_reset=self.detach_reset, record_states=self.record_states, model_name=self.model.name,
-        )
-        self.last_backend_reason = "detect_anomaly() runs the eager loop" if anomaly else why
-        if kernel is not None:
-            self.last_backend = kernel.name
-            return kernel.run(x, state, p, detach_reset=self.detach_reset)
-        self.last_backend = "eager"
+        fused = self._run_kernel(kernels, x, state, p, anomaly)
+        if fused is not None:
+            return fused
         layout, x = x.layout, _dense(x)         # sparse inputs run here: kernels refuse them
         outputs, recorded = [], []
         for t, x_t in enumerate(x.unbind(0)):

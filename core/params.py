@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import attrs
 import torch
 
+from .checks import unknown_name
 from .errors import ParameterError, StabilityWarning
 
 __all__ = [
@@ -457,12 +458,7 @@ def build_parameters(cls: type[T], p: T | None = None, overrides: Mapping[str, A
     names = [f.name for f in attrs.fields(cls)]
     unknown = [k for k in overrides if k not in names]
     if unknown:
-        key = unknown[0]
-        close = difflib.get_close_matches(key, names, n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ParameterError(
-            f"{cls.__name__} has no parameter {key!r}.{hint} Its parameters are: {', '.join(names)}."
-        )
+        raise unknown_name(cls.__name__, "parameter", unknown[0], names)
     if p is None:
         return cls(**overrides)
     return attrs.evolve(p, **overrides) if overrides else p

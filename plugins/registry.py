@@ -58,6 +58,7 @@ import importlib_metadata
 import pluggy
 import torch
 
+from spikeplug.checks import unknown_name
 from spikeplug.errors import ParameterError, SpikeplugError
 from spikeplug.surrogates import Surrogate
 
@@ -156,13 +157,7 @@ def _check_encoder_arguments(entry: Entry, factory: Any, kwargs: dict[str, Any])
         takes_more = False  # no __init__ of its own: Module's (*args, **kwargs) takes no argument
     unknown = [] if takes_more else [k for k in kwargs if k not in named]
     if unknown:
-        key = unknown[0]
-        close = difflib.get_close_matches(key, named, n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ParameterError(
-            f"encoder {entry.qualified_name!r} takes no argument {key!r}.{hint} "
-            + (f"Its arguments are: {', '.join(named)}." if named else "It takes no arguments.")
-        )
+        raise unknown_name(f"encoder {entry.qualified_name!r}", "argument", unknown[0], named)
     missing = [n for n in named if params[n].default is inspect.Parameter.empty and n not in kwargs]
     if missing:
         raise ParameterError(

@@ -551,5 +551,5 @@ def test_unknown_and_missing_encoder_arguments_are_named(name):
 
 
 def test_a_misspelt_encoder_argument_gets_a_close_match():
-    with pytest.raises(spikeplug.ParameterError, match=r"encoder 'poisson:poisson' takes no argument 'f_maxx'\. Did you mean 'f_max'\? Its arguments are: seq_length, f_max"):
+    with pytest.raises(spikeplug.ParameterError, match=r"encoder 'poisson:poisson' has no argument 'f_maxx'\. Did you mean 'f_max'\? Its arguments are: seq_length, f_max"):
         spikeplug.create("poisson", seq_length=3, f_maxx=100.0)
