@@ -878,8 +878,17 @@ def _apply(compiled: _Compiled, inputs: torch.Tensor, state: Any, p: Any) -> tup
     consts, elems, scalars = _parameter_args(compiled.structure, p, S)
     x = inputs.reshape(T, N).contiguous()
     fields = [t.reshape(N).contiguous() for t in state]
-    out, *finals = _Sequence.apply(compiled, consts, x, *fields, *elems, *scalars)
+    tensors = _unless_grad(x, *fields, *elems, *scalars)
+    out, *finals = _Sequence.apply(compiled, consts, *tensors)
     return out.reshape(inputs.shape), type(state)(*(f.reshape(S) for f in finals))
+
+
+def _unless_grad(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The tensors as given under grad mode, else detached: inside ``Function.forward``,
+    ``ctx.needs_input_grad`` follows ``requires_grad`` whatever the grad mode, so without this
+    a learnable parameter under ``no_grad``/``inference_mode`` would make the forward save
+    every step for a backward that never comes."""
+    return tensors if torch.is_grad_enabled() else tuple(t.detach() for t in tensors)
 
 
 def _apply_recurrent(
@@ -897,7 +906,7 @@ def _apply_recurrent(
     z0 = state[0].reshape(B, H)
     fields = [t.reshape(N).contiguous() for t in state[1:]]
     out, z, *finals = _Recurrent.apply(
-        compiled, consts, xproj.reshape(T, B, H), recurrent_weights, z0, *fields, *elems, *scalars
+        compiled, consts, *_unless_grad(xproj.reshape(T, B, H), recurrent_weights, z0, *fields, *elems, *scalars)
     )
     return out.reshape(T, *S), type(state)(z.reshape(S), *(f.reshape(S) for f in finals))
 

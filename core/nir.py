@@ -102,7 +102,7 @@ def as_array(value: Any, shape: Sequence[int]) -> np.ndarray:
 
 def from_array(array: Any) -> float | torch.Tensor:
     """A NIR parameter array as spikeplug takes it: a float when every neuron shares the value,
-    else a float32 tensor of the array's shape.
+    else a float64 tensor of the array's shape (:func:`from_nir` makes it the ``dtype`` it builds).
 
     >>> from_array([0.5, 0.5])
     0.5
@@ -114,7 +114,7 @@ def from_array(array: Any) -> float | torch.Tensor:
     flat = a.reshape(-1)
     if np.all(flat == flat[0]):
         return float(flat[0])
-    return torch.from_numpy(a.astype(np.float32))
+    return torch.from_numpy(a.copy())
 
 
 def positive_field(node: Any, name: str) -> np.ndarray:
@@ -161,6 +161,11 @@ class SumPool2d(nn.AvgPool2d):
 
 # ---------------------------------------------------------------- export
 def _leaves(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:
+    if isinstance(module, GraphNetwork) and prefix:
+        raise NIRError(
+            f"module {prefix.rstrip('_')!r} is a GraphNetwork inside another container; to_nir writes a GraphNetwork "
+            "only as the whole network (its branches would be lost in a chain): export it on its own"
+        )
     if isinstance(module, GraphNetwork):
         return [leaf for nid in module.order if nid in module.keys
                 for leaf in _leaves(module.nodes[module.keys[nid]], f"{prefix}{nid}_")]
@@ -317,9 +322,20 @@ def _export_chain(
     order: list[str] = []
     loops: list[tuple[str, str]] = []  # recurrent edges
     first_shape: tuple[int, ...] | None = None
+    gain: tuple[str, Any] | None = None  # an InputGain waiting for the neuron node it feeds
     for name, leaf in leaves:
         io = seen.get(id(leaf))
+        if isinstance(leaf, InputGain):  # from_nir's r/w_in: back into the next node's r
+            if gain is not None:
+                raise NIRError(f"modules {gain[0]!r} and {name!r} are two InputGains in a row; merge them into one")
+            gain = (name, leaf.gain.detach().cpu().double().numpy())
+            continue
         found = _neuron_entry(leaf, reg)
+        if gain is not None and found is None:
+            raise NIRError(
+                f"module {gain[0]!r} is an InputGain before {name!r} ({type(leaf).__name__}); NIR can hold a gain only "
+                "in the r of the neuron node it feeds"
+            )
         if found is not None:
             entry, mapping = found
             wired = isinstance(leaf, _wired_types())  # recurrent and linear-cell forms carry weights
@@ -339,6 +355,14 @@ def _export_chain(
 
             export = resolve_reference(mapping.spec.to_nir, f"to_nir of the NIR mapping of {entry.qualified_name}")
             node = export(leaf.params(), shape, dt)
+            if gain is not None:
+                if getattr(node, "r", None) is None:
+                    raise NIRError(
+                        f"module {gain[0]!r} is an InputGain before {name!r}, whose NIR node ({type(node).__name__}) "
+                        "has no r to hold it"
+                    )
+                node.r = np.asarray(node.r, np.float64) * np.broadcast_to(gain[1], tuple(shape))  # r scales the input
+                gain = None
             node.metadata = {
                 **dict(getattr(node, "metadata", None) or {}),
                 _META + "model": entry.qualified_name,
@@ -368,6 +392,7 @@ def _export_chain(
                         )
                     node.metadata[_META + "autapses"] = int(leaf.autapses)
                     name, w_rec = f"{name}.neuron", f"{name}.w_rec"
+                    nodes[name] = node  # the neuron before its W_rec: dict order is chain order for nirtorch
                     nodes[w_rec] = nir.Linear(weight=leaf.effective_recurrent_weights().detach().cpu().numpy())
                     loops.extend([(name, w_rec), (w_rec, name)])
                 nodes[name] = node
@@ -410,11 +435,6 @@ def _export_chain(
                 )
             if io is not None:
                 shape = tuple(io[0][-3:])
-        elif isinstance(leaf, InputGain):
-            raise NIRError(
-                f"module {name!r} is an InputGain, which from_nir inserts for r/w_in; export the model it feeds "
-                "with its own parameters instead"
-            )
         else:
             raise NIRError(
                 f"module {name!r} ({type(leaf).__name__}) has no NIR node; spikeplug exports neuron models whose "
@@ -430,6 +450,8 @@ def _export_chain(
             shape = tuple(io[1][len(io[0]) - len(shape):])  # as many leading (time, batch) dims as the input had
         elif isinstance(leaf, nn.AvgPool2d):
             shape = None  # pooled size unknown without a sample input
+    if gain is not None:
+        raise NIRError(f"module {gain[0]!r} is an InputGain with no neuron after it to hold it in its r")
     return nodes, order, loops, first_shape, shape
 
 
@@ -616,7 +638,7 @@ def _rebuild_exact(entry: Any, node: Any, meta: dict[str, Any], dt: float, reg: 
         return None
     from spikeplug.plugins.specs import resolve_reference
 
-    overrides = {k: (torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v) for k, v in values.items()}
+    overrides = {k: (torch.tensor(v, dtype=torch.float64) if isinstance(v, list) else v) for k, v in values.items()}
     overrides["dt"] = dt
     try:
         probe = reg.create(entry.qualified_name, form="cell", **overrides)
@@ -822,8 +844,18 @@ def from_nir(
     return _import_graph(_read(graph_or_path), dt, form, reg, dtype)
 
 
+def _recorded_forms(graph: Any) -> set[Any]:
+    """The forms :func:`to_nir` recorded in the nodes' provenance, subgraphs included."""
+    nir = _nir()
+    forms = set()
+    for node in graph.nodes.values():
+        forms |= _recorded_forms(node) if isinstance(node, nir.NIRGraph) else {_meta(node).get(_META + "form")}
+    return forms
+
+
 def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torch.dtype) -> nn.Module:
     nir = _nir()
+    recorded = _recorded_forms(graph)
     graph = _collapse_recurrent(graph)
     order, preds, succs = _topology(graph)
     importers = _importers(reg)
@@ -842,7 +874,6 @@ def _import_graph(graph: Any, dt: float, form: str | None, reg: Any, dtype: torc
             )
     # time-first networks (form "layer", or the layer/recurrent forms to_nir recorded): the
     # per-step primitives other than Linear run at every step
-    recorded = {_meta(n).get(_META + "form") for n in graph.nodes.values()}
     time_first = form == "layer" or (form is None and bool(recorded & {"layer", "recurrent"}))
     built: dict[str, list[tuple[str, nn.Module]]] = {}  # node id -> its modules, in order
     for nid in order:

@@ -315,3 +315,33 @@ def test_double_backward_through_the_generated_kernel_is_refused_clearly():
     (g,) = torch.autograd.grad((state.v ** 2).sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match=r"once_differentiable"):
         g.sum().backward()
+
+
+def test_no_gradient_mode_saves_nothing_even_with_learnable_parameters():
+    """Under no_grad/inference_mode a learnable parameter still has requires_grad, which
+    autograd.Function sees; the forward must not save every step for a backward that never
+    comes (layer and recurrent path). The kernel's ``save`` argument is recorded."""
+    from spikeplug.generated import generated_kernel
+
+    torch.manual_seed(10)
+    lay = spikeplug.create("lif", form="layer", backend="generated", learnable=("tau_mem_inv",))
+    rec = spikeplug.create("lif", form="recurrent", input_size=5, hidden_size=7, backend="generated", autapses=True)
+    lay(torch.rand(12, 3, 7) * 2)
+    rec(torch.rand(12, 3, 5) * 2)
+    flags, originals = [], {}
+    for compiled in generated_kernel(lay.model)._compiled.values():
+        if hasattr(compiled, "forward"):
+            originals[id(compiled)] = (compiled, compiled.forward)
+            compiled.forward = lambda *a, _f=compiled.forward: (flags.append(a[-4]), _f(*a))[1]
+    try:
+        for mode in (torch.no_grad, torch.inference_mode):
+            with mode():
+                lay(torch.rand(12, 3, 7) * 2)
+                rec(torch.rand(12, 3, 5) * 2)
+        assert flags and not any(flags), flags
+        flags.clear()
+        lay(torch.rand(12, 3, 7) * 2)  # with grad mode the forward saves
+        assert flags and all(flags), flags
+    finally:
+        for compiled, forward in originals.values():
+            compiled.forward = forward

@@ -714,3 +714,54 @@ def test_round_trip_of_a_time_first_convolutional_network(tmp_path):
                          torch.rand(2, 1, 5, 5), dt=DT)
     lifted = spikeplug.from_nir(g, dt=DT, form="layer")
     assert type(lifted[0]).__name__ == "Lift" and lifted(torch.rand(3, 2, 1, 5, 5))[0].shape == (3, 2, 2, 3, 3)
+
+
+def test_a_graph_network_inside_a_container_is_refused_on_export():
+    """Written into a chain, a GraphNetwork would lose its branches: refused, naming it."""
+    g = _dag({"li": _li()}, [("input", "li"), ("li", "output"), ("input", "output")])
+    net = spikeplug.SequentialState(torch.nn.Linear(2, 2), spikeplug.from_nir(g, dt=DT))
+    with pytest.raises(NIRError, match=r"module '1' is a GraphNetwork inside another container"):
+        spikeplug.to_nir(net, dt=DT)
+
+
+def test_a_recurrent_population_alone_makes_the_import_time_first():
+    """The form recorded inside a recurrent population counts: the Flatten before a recurrent
+    layer runs at every step, so the batch stays a batch."""
+    torch.manual_seed(8)
+    net = spikeplug.SequentialState(spikeplug.Lift(torch.nn.Flatten()),
+                                    spikeplug.create("lif_box", form="recurrent", input_size=6, hidden_size=4))
+    xs = torch.rand(5, 3, 2, 3) * 3
+    back = spikeplug.from_nir(spikeplug.to_nir(net, xs, dt=DT), dt=DT)
+    assert type(back[0]).__name__ == "Lift"
+    a, b = net(xs)[0], back(xs)[0]
+    assert a.shape == b.shape == (5, 3, 4) and torch.equal(a, b)
+
+
+def test_float64_imports_keep_per_neuron_parameters_bit_for_bit():
+    tau = 100.0 + torch.rand(4, dtype=torch.float64, generator=torch.Generator().manual_seed(9)) * 50
+    net = spikeplug.SequentialState(torch.nn.Linear(3, 4, dtype=torch.float64),
+                                    spikeplug.create("lif_box", form="cell", tau_mem_inv=tau, v_th=0.3))
+    g = spikeplug.to_nir(net, dt=DT)
+    assert torch.equal(spikeplug.from_nir(g, dt=DT, dtype=torch.float64)[1].params().tau_mem_inv, tau)
+    for node in g.nodes.values():
+        node.metadata = {}
+    got = spikeplug.from_nir(g, dt=DT, dtype=torch.float64)[1].params().tau_mem_inv
+    assert got.dtype == torch.float64 and torch.allclose(got, tau, rtol=1e-14, atol=0)  # 1/(1/tau): float64 rounding
+
+
+def test_an_imported_input_gain_goes_back_into_the_nodes_r():
+    """from_nir puts r (which lif_box has no parameter for) in an InputGain; to_nir writes it
+    back into the node's r, so an imported graph exports again and computes the same."""
+    lif = nir.LIF(tau=np.full(2, 0.01), r=np.array([2.0, 3.0]), v_leak=np.zeros(2), v_threshold=np.full(2, 0.5),
+                  v_reset=np.zeros(2))
+    g = _dag({"a": nir.Affine(weight=np.eye(2, dtype=np.float32), bias=np.zeros(2, np.float32)), "n": lif},
+             [("input", "a"), ("a", "n"), ("n", "output"), ("a", "output")])
+    net = spikeplug.from_nir(g, dt=DT)
+    again = spikeplug.to_nir(net, dt=DT)
+    neuron = next(v for v in again.nodes.values() if isinstance(v, nir.LIF))
+    assert neuron.r.tolist() == [2.0, 3.0]
+    xs = torch.rand(10, 2, 2)
+    assert torch.equal(_run(net, xs)[0], _run(spikeplug.from_nir(again, dt=DT), xs)[0])
+    lone = spikeplug.SequentialState(InputGain(2.0), torch.nn.Linear(2, 2))
+    with pytest.raises(NIRError, match=r"module '0' is an InputGain before '1' \(Linear\); NIR can hold a gain only"):
+        spikeplug.to_nir(lone, dt=DT)
