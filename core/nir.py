@@ -472,7 +472,7 @@ def _recurrent_types() -> tuple[type, ...]:
 
 
 def _form_of(leaf: nn.Module) -> str:
-    from .modules import NeuronLayer, NeuronLinearCell, NeuronRecurrent, NeuronRecurrentCell
+    from .modules import NeuronLayer, NeuronRecurrent, NeuronRecurrentCell
 
     for cls, form in ((NeuronRecurrent, "recurrent"), (NeuronRecurrentCell, "recurrent_cell"), (NeuronLayer, "layer")):
         if isinstance(leaf, cls):
@@ -555,7 +555,6 @@ def _unknown(nid: str, ntype: str, importers: dict[str, list[Any]]) -> NIRError:
 
 def _structural(nid: str, node: Any, dtype: torch.dtype) -> nn.Module | None:
     nir = _nir()
-    np = _np()
     if isinstance(node, (nir.Input, nir.Output)):
         return None
     if isinstance(node, (nir.Affine, nir.Linear)):
@@ -764,7 +763,6 @@ def _recurrent_module(
 ) -> tuple[nn.Module, bool]:
     """The spikeplug recurrent population of subgraph ``nid``; ``True`` when it took
     ``previous`` (a bias-free Linear with ``hidden`` outputs) as its input weights."""
-    np = _np()
     n_id, w_id = _recurrent_parts(sub)  # type: ignore[misc]
     node, w_node = sub.nodes[n_id], sub.nodes[w_id]
     prefix = "" if n_id == nid else f"{nid}."  # a flat population collapsed by _collapse_recurrent keeps its ids

@@ -1315,8 +1315,8 @@ def check_parameter_constraints(
             if field.default is attrs.NOTHING or not _numeric_field(field):
                 continue
             tensor = field.default is None
-            fix = (f"every numeric parameter must reject non-finite values; declare a validator, e.g. "
-                   f"param(..., validator=spikeplug.finite()) or spikeplug.positive()")
+            fix = ("every numeric parameter must reject non-finite values; declare a validator, e.g. "
+                   "param(..., validator=spikeplug.finite()) or spikeplug.positive()")
             for bad in (math.nan, math.inf, -math.inf):
                 value = torch.tensor(bad, dtype=torch.float64) if tensor else bad
                 _expect_class_rejects(s, check, cls, field.name, value, fix)

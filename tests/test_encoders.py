@@ -12,7 +12,6 @@ import torch
 
 import spikeplug
 from spikeplug.encoding import RateParameters, positive_int, spike_probability
-from spikeplug.plugins.encoder_contract import default_kwargs, encoder_names
 from spikeplug.encoders_builtin.constant_current_lif import ConstantCurrentLIFEncoder, constant_current_lif_encode
 from spikeplug.encoders_builtin.poisson import PoissonEncoder, PoissonEncoderStep, poisson_encode, poisson_encode_step
 from spikeplug.encoders_builtin.population import PopulationEncoder, population_encode

@@ -10,7 +10,7 @@ from torch import nn
 
 import spikeplug
 from spikeplug.neurons_builtin.lif import LIFRecurrent
-from spikeplug.neurons_builtin.lif.model import LIFFeedForwardState, LIFParameters, LIFState
+from spikeplug.neurons_builtin.lif.model import LIFParameters, LIFState
 from spikeplug.neurons_builtin.lif_mc import (
     LIFMCParameters,
     LIFMCRecurrent,
